@@ -42,7 +42,7 @@ const char *conf_arch_name(enum conf_arch a)
 }
 
 enum sect_kind { SECT_NONE, SECT_SERVER, SECT_DHCP, SECT_SUBNET, SECT_HOST, SECT_LOADERS,
-		 SECT_TFTP, SECT_HTTP };
+		 SECT_TFTP, SECT_HTTP, SECT_MENU, SECT_ENTRY };
 
 #define MAX_SEEN 64
 
@@ -64,8 +64,11 @@ struct ctx {
 	} seen[MAX_SEEN];
 	size_t nseen;
 	/* which singleton sections were given, and where */
-	unsigned sect_line[SECT_HTTP + 1];
+	unsigned sect_line[SECT_ENTRY + 1];
 	size_t hosts_cap;
+	struct conf_entry *entry;
+	size_t entries_cap;
+	bool entry_type_given;
 	/* reading from a string */
 	const char *text;
 	size_t textpos, textlen;
@@ -313,6 +316,10 @@ static int dhcp_key(struct ctx *x, const char *key, const char *v)
 		return set_uint(x, key, v, &d->max_offers, 16, 1000000);
 	if (!strcmp(key, "ipxe-skip-proxydhcp"))
 		return set_bool(x, key, v, &d->no_proxydhcp_wait);
+	if (!strcmp(key, "pxelinux-configfile"))
+		return set_str(x, key, v, d->pxelinux_configfile, sizeof(d->pxelinux_configfile));
+	if (!strcmp(key, "pxelinux-pathprefix"))
+		return set_str(x, key, v, d->pxelinux_pathprefix, sizeof(d->pxelinux_pathprefix));
 	return 1;
 }
 
@@ -437,6 +444,159 @@ static int http_key(struct ctx *x, const char *key, const char *v)
 		return addr_list_key(x, key, v, h->addrs, &h->naddrs);
 	if (!strcmp(key, "port"))
 		return set_port(x, key, v, &h->port);
+	if (!strcmp(key, "max-connections"))
+		return set_uint(x, key, v, &h->max_connections, 1, 1000000);
+	if (!strcmp(key, "max-per-client"))
+		return set_uint(x, key, v, &h->max_per_client, 1, 1000000);
+	if (!strcmp(key, "header-max"))
+		return set_uint(x, key, v, &h->header_max, 1024, 1048576);
+	if (!strcmp(key, "timeout"))
+		return set_ms(x, key, v, &h->timeout_ms, 100, 3600000);
+	if (!strcmp(key, "min-rate"))
+		return set_uint(x, key, v, &h->min_rate, 0, UINT64_MAX / 2);
+	if (!strcmp(key, "access-log"))
+		return set_bool(x, key, v, &h->access_log);
+	return 1;
+}
+
+static const char *const kind_names[] = {
+	[CONF_ENTRY_LINUX] = "linux",	  [CONF_ENTRY_CHAIN] = "chain", [CONF_ENTRY_SANBOOT] = "sanboot",
+	[CONF_ENTRY_MEMDISK] = "memdisk", [CONF_ENTRY_LOCAL] = "local", [CONF_ENTRY_SHELL] = "shell",
+	[CONF_ENTRY_REBOOT] = "reboot",
+};
+
+const char *conf_entry_kind_name(enum conf_entry_kind k)
+{
+	return (unsigned)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
+}
+
+static const char *const family_names[] = {"bios",  "efi32",   "efi64",   "arm32",
+					   "arm64", "riscv32", "riscv64", "loongarch64"};
+
+const char *conf_family_name(unsigned family_bit)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(family_names); i++)
+		if (family_bit == 1u << i)
+			return family_names[i];
+	return "?";
+}
+
+unsigned conf_arch_family(enum conf_arch a)
+{
+	switch (a) {
+	case CONF_ARCH_BIOS:
+	case CONF_ARCH_BIOS_HTTP: return CONF_FAM_BIOS;
+	case CONF_ARCH_EFI32:
+	case CONF_ARCH_EFI32_HTTP: return CONF_FAM_EFI32;
+	case CONF_ARCH_EFI64:
+	case CONF_ARCH_EFI64_HTTP: return CONF_FAM_EFI64;
+	case CONF_ARCH_ARM32:
+	case CONF_ARCH_ARM32_HTTP: return CONF_FAM_ARM32;
+	case CONF_ARCH_ARM64:
+	case CONF_ARCH_ARM64_HTTP: return CONF_FAM_ARM64;
+	case CONF_ARCH_RISCV32: return CONF_FAM_RISCV32;
+	case CONF_ARCH_RISCV64:
+	case CONF_ARCH_RISCV64_HTTP: return CONF_FAM_RISCV64;
+	case CONF_ARCH_LOONGARCH64: return CONF_FAM_LOONGARCH64;
+	case CONF_ARCH_COUNT: break;
+	}
+	return 0;
+}
+
+static int family_bit(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(family_names); i++)
+		if (!strcmp(name, family_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static int menu_key(struct ctx *x, const char *key, const char *v)
+{
+	struct conf_menu *m = &x->c->menu;
+	if (!strcmp(key, "title"))
+		return set_str(x, key, v, m->title, sizeof(m->title));
+	if (!strcmp(key, "default"))
+		return set_str(x, key, v, m->default_entry, sizeof(m->default_entry));
+	if (!strcmp(key, "timeout")) {
+		uint64_t sec;
+		if (parse_duration(v, 0, 3600, &sec))
+			return BAD("accepted: 0 (wait for a choice) to 3600 seconds, e.g. 10s");
+		m->timeout_ms = sec * 1000;
+		return 0;
+	}
+	if (!strcmp(key, "iso-dir")) {
+		if (v[0] == '/' || strstr(v, "..") || !v[0])
+			return BAD("accepted: a folder beneath root (e.g. iso), not an absolute path");
+		return set_str(x, key, v, m->iso_dir, sizeof(m->iso_dir));
+	}
+	return 1;
+}
+
+static int entry_key(struct ctx *x, const char *key, const char *v)
+{
+	struct conf_entry *e = x->entry;
+	if (!strcmp(key, "type")) {
+		for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++)
+			if (!strcasecmp(v, kind_names[k])) {
+				e->kind = (enum conf_entry_kind)k;
+				x->entry_type_given = true;
+				return 0;
+			}
+		return BAD("unknown type; accepted: linux, chain, sanboot, memdisk, local, shell, "
+			   "reboot");
+	}
+	if (!strcmp(key, "label"))
+		return set_str(x, key, v, e->label, sizeof(e->label));
+	if (!strcmp(key, "arch")) {
+		char buf[256];
+		if (strlen(v) >= sizeof(buf))
+			return BAD("too long");
+		str_copy(buf, v, sizeof(buf));
+		e->archs = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(buf, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+			int b = family_bit(t);
+			if (b < 0)
+				return BAD("'%s' is not an architecture; accepted: bios, efi32, efi64, "
+					   "arm32, arm64, riscv32, riscv64, loongarch64",
+					   t);
+			e->archs |= 1u << b;
+		}
+		if (!e->archs)
+			return BAD("empty");
+		return 0;
+	}
+	if (!strcmp(key, "kernel"))
+		return set_str(x, key, v, e->kernel, sizeof(e->kernel));
+	if (!strcmp(key, "initrd")) {
+		/* space-separated list, and the key may repeat */
+		char buf[CONF_MAX_INITRDS * CONF_URL_LEN];
+		if (strlen(v) >= sizeof(buf))
+			return BAD("too long");
+		str_copy(buf, v, sizeof(buf));
+		char *save = NULL;
+		for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+			if (e->ninitrd == CONF_MAX_INITRDS)
+				return BAD("too many initrds (at most %d)", CONF_MAX_INITRDS);
+			if (strlen(t) >= CONF_URL_LEN)
+				return BAD("'%s' too long", t);
+			str_copy(e->initrd[e->ninitrd++], t, CONF_URL_LEN);
+		}
+		return 0;
+	}
+	if (!strcmp(key, "args"))
+		return set_str(x, key, v, e->args, sizeof(e->args));
+	if (!strcmp(key, "image"))
+		return set_str(x, key, v, e->image, sizeof(e->image));
+	if (!strcmp(key, "file"))
+		return set_str(x, key, v, e->chain, sizeof(e->chain));
+	if (!strncmp(key, "file-", 5)) {
+		int b = family_bit(key + 5);
+		if (b < 0)
+			return 1;
+		return set_str(x, key, v, e->chain_fam[b], CONF_URL_LEN);
+	}
 	return 1;
 }
 
@@ -444,14 +604,19 @@ static const char *const keys_help[] = {
 	[SECT_SERVER] = "interfaces, root, state, user",
 	[SECT_DHCP] = "mode, range, subnet, router, dns, ntp, domain, lease-time, renewal-time, "
 		      "rebinding-time, decline-time, offer-time, probe, probe-timeout, "
-		      "authoritative, lease-sync, max-offers, ipxe-skip-proxydhcp",
+		      "authoritative, lease-sync, max-offers, ipxe-skip-proxydhcp, "
+		      "pxelinux-configfile, pxelinux-pathprefix",
 	[SECT_SUBNET] = "subnet, range, router, dns, ntp, domain, lease-time",
 	[SECT_HOST] = "mac, ip, hostname, boot",
 	[SECT_LOADERS] = "bios, efi32, efi64, arm32, arm64, riscv32, riscv64, loongarch64, "
 			 "efi32-http, efi64-http, arm32-http, arm64-http, bios-http, riscv64-http",
 	[SECT_TFTP] = "enabled, address, port, blksize-max, windowsize-max, retries, timeout, "
 		      "max-transfers, max-per-client, single-port, write-dir",
-	[SECT_HTTP] = "enabled, address, port",
+	[SECT_HTTP] = "enabled, address, port, max-connections, max-per-client, header-max, "
+		      "timeout, min-rate, access-log",
+	[SECT_MENU] = "title, default, timeout, iso-dir",
+	[SECT_ENTRY] = "type, label, arch, kernel, initrd, args, file, file-bios, file-efi64, "
+		       "file-arm64 (file-<arch>), image",
 };
 
 static struct conf_pool *new_pool(struct ctx *x, const char *name)
@@ -486,12 +651,15 @@ static void enter_section(struct ctx *x, const char *section)
 	x->nseen = 0;
 	x->pool = NULL;
 	x->host = NULL;
+	x->entry = NULL;
+	x->entry_type_given = false;
 	x->kind = SECT_NONE;
 	static const struct {
 		const char *name;
 		enum sect_kind kind;
 	} singles[] = {{"server", SECT_SERVER}, {"dhcp", SECT_DHCP},   {"loaders", SECT_LOADERS},
-		       {"tftp", SECT_TFTP},     {"http", SECT_HTTP}};
+		       {"tftp", SECT_TFTP},     {"http", SECT_HTTP},
+		       {"menu", SECT_MENU}};
 	for (size_t i = 0; i < ARRAY_SIZE(singles); i++) {
 		if (strcmp(section, singles[i].name))
 			continue;
@@ -503,6 +671,10 @@ static void enter_section(struct ctx *x, const char *section)
 		}
 		x->sect_line[singles[i].kind] = x->line;
 		x->kind = singles[i].kind;
+		if (x->kind == SECT_MENU) {
+			x->c->menu.present = true;
+			x->c->menu.line = x->line;
+		}
 		return;
 	}
 	const char *sp = strchr(section, ' ');
@@ -513,6 +685,37 @@ static void enter_section(struct ctx *x, const char *section)
 			name++;
 		bool host = kl == 4 && !strncmp(section, "host", 4);
 		bool subnet = kl == 6 && !strncmp(section, "subnet", 6);
+		bool entry = kl == 5 && !strncmp(section, "entry", 5);
+		if (entry) {
+			if (!name_ok(name)) {
+				cerr(x, "[%s]: the name must be 1-63 letters, digits, '-', '_' or '.'",
+				     section);
+				return;
+			}
+			for (size_t i = 0; i < x->c->nentries; i++)
+				if (!strcmp(x->c->entries[i].name, name)) {
+					cerr(x, "[%s] given twice (first at line %u)", section,
+					     x->c->entries[i].line);
+					return;
+				}
+			if (x->c->nentries == x->entries_cap) {
+				size_t n = x->entries_cap ? x->entries_cap * 2 : 8;
+				struct conf_entry *e = realloc(x->c->entries, n * sizeof(*e));
+				if (!e) {
+					cerr(x, "out of memory");
+					return;
+				}
+				x->c->entries = e;
+				x->entries_cap = n;
+			}
+			x->entry = &x->c->entries[x->c->nentries++];
+			memset(x->entry, 0, sizeof(*x->entry));
+			str_copy(x->entry->name, name, sizeof(x->entry->name));
+			x->entry->line = x->line;
+			x->entry->kind = (enum conf_entry_kind)-1; /* inferred at the end */
+			x->kind = SECT_ENTRY;
+			return;
+		}
 		if (host || subnet) {
 			if (!name_ok(name)) {
 				cerr(x, "[%s]: the name must be 1-63 letters, digits, '-', '_' or '.'",
@@ -555,7 +758,7 @@ static void enter_section(struct ctx *x, const char *section)
 		}
 	}
 	cerr(x, "unknown section [%s]; accepted: [server], [dhcp], [subnet NAME], [host NAME], "
-		"[loaders], [tftp], [http]",
+		"[loaders], [tftp], [http], [menu], [entry NAME]",
 	     section);
 }
 
@@ -572,8 +775,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	if (x->kind == SECT_NONE)
 		return 1; /* section error already reported */
 
-	/* A key given twice in one section is an error (range may repeat). */
-	if (strcmp(key, "range")) {
+	/* A key given twice in one section is an error (range and initrd may repeat). */
+	if (strcmp(key, "range") && strcmp(key, "initrd")) {
 		for (size_t i = 0; i < x->nseen; i++)
 			if (!strcmp(x->seen[i].key, key)) {
 				cerr(x, "[%s] %s: given twice (first at line %u); keep one", x->cur,
@@ -613,11 +816,14 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	case SECT_LOADERS: r = loaders_key(x, key, v); break;
 	case SECT_TFTP: r = tftp_key(x, key, v); break;
 	case SECT_HTTP: r = http_key(x, key, v); break;
+	case SECT_MENU: r = menu_key(x, key, v); break;
+	case SECT_ENTRY: r = entry_key(x, key, v); break;
 	case SECT_NONE: break;
 	}
 	if (r == 1) {
 		const char *secname = x->kind == SECT_HOST     ? "host NAME"
 				      : x->kind == SECT_SUBNET ? "subnet NAME"
+				      : x->kind == SECT_ENTRY  ? "entry NAME"
 							       : x->cur;
 		cerr(x, "[%s] %s: unknown key; accepted in [%s]: %s", x->cur, key, secname,
 		     keys_help[x->kind]);
@@ -652,11 +858,94 @@ static void set_defaults(struct conf *c)
 	c->tftp.max_per_client = 16;
 	c->http.enabled = true;
 	c->http.port = 80;
+	c->http.max_connections = 1024;
+	c->http.max_per_client = 64;
+	c->http.header_max = 8192;
+	c->http.timeout_ms = 30000;
+	c->http.min_rate = 1024;
+	c->http.access_log = true;
+	str_copy(c->menu.title, "pixied boot menu", sizeof(c->menu.title));
+	c->menu.timeout_ms = 10000;
 }
 
 static bool pool_contains(const struct conf_pool *p, uint32_t ip)
 {
 	return (ip & p->mask) == p->net;
+}
+
+/* A name a host or the menu may point at: an [entry], or an ISO from iso-dir. */
+static bool boot_target_ok(const struct conf *c, const char *name)
+{
+	if (conf_entry_by_name(c, name))
+		return true;
+	size_t n = strlen(name);
+	return c->menu.iso_dir[0] && n > 4 && !strcasecmp(name + n - 4, ".iso");
+}
+
+static void validate_catalog(struct ctx *x)
+{
+	struct conf *c = x->c;
+	for (size_t i = 0; i < c->nentries; i++) {
+		struct conf_entry *e = &c->entries[i];
+		x->line = e->line;
+		if ((int)e->kind == -1) {
+			bool fam = false;
+			for (size_t b = 0; b < 8; b++)
+				fam |= e->chain_fam[b][0] != 0;
+			if (e->kernel[0])
+				e->kind = CONF_ENTRY_LINUX;
+			else if (e->chain[0] || fam)
+				e->kind = CONF_ENTRY_CHAIN;
+			else if (e->image[0])
+				e->kind = CONF_ENTRY_SANBOOT;
+			else {
+				cerr(x, "[entry %s]: what does it boot? add type = linux, chain, sanboot, "
+					"memdisk, local, shell or reboot (with kernel, file or image)",
+				     e->name);
+				continue;
+			}
+		}
+		if (!e->label[0])
+			str_copy(e->label, e->name, sizeof(e->label));
+		bool fam = false;
+		for (size_t b = 0; b < 8; b++)
+			fam |= e->chain_fam[b][0] != 0;
+		switch (e->kind) {
+		case CONF_ENTRY_LINUX:
+			if (!e->kernel[0])
+				cerr(x, "[entry %s]: type linux needs kernel =", e->name);
+			break;
+		case CONF_ENTRY_CHAIN:
+			if (!e->chain[0] && !fam)
+				cerr(x, "[entry %s]: type chain needs file = (or file-bios, file-efi64, ...)",
+				     e->name);
+			break;
+		case CONF_ENTRY_SANBOOT:
+			if (!e->image[0])
+				cerr(x, "[entry %s]: type sanboot needs image =", e->name);
+			break;
+		case CONF_ENTRY_MEMDISK:
+			if (!e->image[0])
+				cerr(x, "[entry %s]: type memdisk needs image =", e->name);
+			if (e->archs & ~(unsigned)CONF_FAM_BIOS)
+				cerr(x, "[entry %s]: memdisk boots only on BIOS; use arch = bios", e->name);
+			e->archs = CONF_FAM_BIOS;
+			break;
+		default: break;
+		}
+	}
+	if (c->menu.default_entry[0] && !boot_target_ok(c, c->menu.default_entry)) {
+		x->line = c->menu.line;
+		cerr(x, "[menu] default = %s: no [entry %s]", c->menu.default_entry,
+		     c->menu.default_entry);
+	}
+	for (size_t i = 0; i < c->nhosts; i++) {
+		const struct conf_host *h = &c->hosts[i];
+		x->line = h->line;
+		if (h->boot[0] && !boot_target_ok(c, h->boot))
+			cerr(x, "[host %s] boot = %s: no [entry %s] (or ISO in [menu] iso-dir)",
+			     h->name, h->boot, h->boot);
+	}
 }
 
 static void validate(struct ctx *x)
@@ -725,6 +1014,7 @@ static void validate(struct ctx *x)
 				     fmt_ipv4(a, h->ip));
 		}
 	}
+	validate_catalog(x);
 	x->line = 0;
 	if (d->mode == CONF_DHCP_FULL) {
 		bool any = false;
@@ -865,6 +1155,7 @@ void conf_free(struct conf *c)
 {
 	if (!c)
 		return;
+	free(c->entries);
 	free(c->hosts);
 	free(c);
 }
@@ -878,6 +1169,14 @@ const char *conf_loader_name(const struct conf *c, enum conf_arch a)
 		return p; /* beneath root (or an http:// URL), served as written */
 	const char *base = strrchr(p, '/');
 	return base + 1;
+}
+
+const struct conf_entry *conf_entry_by_name(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->nentries; i++)
+		if (!strcmp(c->entries[i].name, name))
+			return &c->entries[i];
+	return NULL;
 }
 
 const struct conf_host *conf_host_by_mac(const struct conf *c, const uint8_t mac[6])

@@ -90,6 +90,8 @@ struct conf_dhcp {
 	bool sync_full;                    /* SQLite synchronous=FULL (default) or NORMAL */
 	uint64_t max_offers;               /* pending offers kept in memory, default 4096 */
 	bool no_proxydhcp_wait;            /* tell iPXE not to wait for ProxyDHCP (full mode), default yes */
+	char pxelinux_configfile[CONF_PATH_LEN]; /* option 209 to PXELINUX clients, "" = not sent */
+	char pxelinux_pathprefix[CONF_PATH_LEN]; /* option 210, "" = not sent */
 };
 
 struct conf_tftp {
@@ -112,6 +114,71 @@ struct conf_http {
 	uint32_t addrs[CONF_MAX_IFACES];
 	size_t naddrs;
 	uint16_t port;          /* 80 */
+	uint64_t max_connections;  /* default 1024 */
+	uint64_t max_per_client;   /* connections per client address, default 64 */
+	uint64_t header_max;       /* bytes of request line + headers, default 8192 */
+	uint64_t timeout_ms;       /* idle/header timeout, default 30 s */
+	uint64_t min_rate;         /* bytes/s a transfer must keep up after the first timeout, default 1024 */
+	bool access_log;           /* one line per request, default yes */
+};
+
+/* ---- the boot catalog: [entry NAME] and [menu] ---- */
+
+enum conf_entry_kind {
+	CONF_ENTRY_LINUX,   /* kernel + initrd list + args */
+	CONF_ENTRY_CHAIN,   /* chain to a file or URL, per architecture */
+	CONF_ENTRY_SANBOOT, /* ISO or disk image over HTTP */
+	CONF_ENTRY_MEMDISK, /* BIOS ISO through syslinux's memdisk */
+	CONF_ENTRY_LOCAL,   /* boot the next local device */
+	CONF_ENTRY_SHELL,   /* iPXE shell */
+	CONF_ENTRY_REBOOT,
+};
+const char *conf_entry_kind_name(enum conf_entry_kind k);
+
+/* Architecture families an entry may be limited to (bit per family; 0 = all). */
+enum conf_arch_family {
+	CONF_FAM_BIOS = 1u << 0,
+	CONF_FAM_EFI32 = 1u << 1,
+	CONF_FAM_EFI64 = 1u << 2,
+	CONF_FAM_ARM32 = 1u << 3,
+	CONF_FAM_ARM64 = 1u << 4,
+	CONF_FAM_RISCV32 = 1u << 5,
+	CONF_FAM_RISCV64 = 1u << 6,
+	CONF_FAM_LOONGARCH64 = 1u << 7,
+};
+/* The family of a loader arch (HTTP variants map to their plain family). */
+unsigned conf_arch_family(enum conf_arch a);
+/* Family names as written in `arch = ...`: bios, efi32, efi64, arm32, arm64, riscv32, riscv64, loongarch64. */
+const char *conf_family_name(unsigned family_bit);
+
+#define CONF_MAX_INITRDS 8
+#define CONF_ARGS_LEN 2048
+
+struct conf_entry {
+	char name[CONF_NAME_LEN];
+	unsigned line;
+	enum conf_entry_kind kind;
+	char label[128];                 /* menu text; default: the name */
+	unsigned archs;                  /* CONF_FAM_* bits; 0 = every architecture */
+	/* linux */
+	char kernel[CONF_URL_LEN];       /* path beneath root or http:// URL; ${var} allowed */
+	char initrd[CONF_MAX_INITRDS][CONF_URL_LEN];
+	size_t ninitrd;
+	char args[CONF_ARGS_LEN];        /* kernel command line; ${var} allowed */
+	/* chain: `file` for every arch, `file-<family>` per family (wins over `file`) */
+	char chain[CONF_URL_LEN];
+	char chain_fam[8][CONF_URL_LEN]; /* index = bit number of the family */
+	/* sanboot, memdisk */
+	char image[CONF_URL_LEN];
+};
+
+struct conf_menu {
+	bool present;
+	unsigned line;
+	char title[128];                 /* default "pixied boot menu" */
+	char default_entry[CONF_NAME_LEN]; /* "" = the first entry */
+	uint64_t timeout_ms;             /* default 10 s; 0 = wait for a choice */
+	char iso_dir[CONF_PATH_LEN];     /* beneath root; every *.iso there becomes a sanboot entry */
 };
 
 struct conf {
@@ -134,6 +201,10 @@ struct conf {
 	char loaders[CONF_ARCH_COUNT][CONF_PATH_LEN];
 	struct conf_tftp tftp;
 	struct conf_http http;
+	/* [entry NAME] in file order, and [menu] */
+	struct conf_entry *entries;
+	size_t nentries;
+	struct conf_menu menu;
 };
 
 /*
@@ -148,6 +219,9 @@ void conf_free(struct conf *c);
 
 /* The name a loader is served under (its basename for absolute paths). */
 const char *conf_loader_name(const struct conf *c, enum conf_arch a);
+
+/* Find an entry by name, NULL if none. */
+const struct conf_entry *conf_entry_by_name(const struct conf *c, const char *name);
 
 /* Find a host by MAC, NULL if none. */
 const struct conf_host *conf_host_by_mac(const struct conf *c, const uint8_t mac[6]);

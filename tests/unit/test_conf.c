@@ -26,7 +26,7 @@ static const struct row rows[] = {
 	 "[server]\ninterfaces = eth1\nroot = /srv/pixied ; boot files\nstate = /var/lib/pixied\n"
 	 "[http]\nport = 80\n[dhcp]\nmode = proxy\nrange = 192.168.10.100 192.168.10.199\n"
 	 "router = 192.168.10.1\ndns = 192.168.10.1\nlease-time = 12h\n"
-	 "[host station-01]\nmac = 00:18:e7:42:84:3a\nip = 192.168.1.101\nboot = debian-install\n",
+	 "[host station-01]\nmac = 00:18:e7:42:84:3a\nip = 192.168.1.101\n",
 	 NULL},
 	{"missing_interfaces_is_error", "[dhcp]\nmode = off\n", "interfaces is required"},
 	{"unknown_key_names_line_and_accepted", BASE "[dhcp]\nmoed = full\n",
@@ -70,6 +70,27 @@ static const struct row rows[] = {
 	{"probe_arp", BASE "[dhcp]\nprobe = arp\nprobe-timeout = 2s\n", NULL},
 	{"probe_bad", BASE "[dhcp]\nprobe = dns\n", "accepted: none, ping, arp"},
 	{"lease_sync_normal", BASE "[dhcp]\nlease-sync = normal\n", NULL},
+	{"design_catalog_loads",
+	 BASE "[host station-01]\nmac = 00:18:e7:42:84:3a\nboot = debian-install\n"
+	 "[menu]\ndefault = local\ntimeout = 10s\n[entry local]\ntype = local\n"
+	 "[entry debian-install]\nlabel = Debian 12 installer\nkernel = debian/linux\n"
+	 "initrd = debian/initrd.gz\nargs = auto=true url=${base}/preseed/${mac}.cfg\n",
+	 NULL},
+	{"entry_kind_inferred_chain", BASE "[entry nbx]\nfile-bios = netboot.xyz.kpxe\nfile-efi64 = netboot.xyz.efi\n", NULL},
+	{"entry_without_target", BASE "[entry x]\nlabel = X\n", "what does it boot?"},
+	{"entry_bad_type", BASE "[entry x]\ntype = floppy\n", "unknown type; accepted: linux"},
+	{"entry_bad_arch", BASE "[entry x]\ntype = shell\narch = sparc\n", "'sparc' is not an architecture"},
+	{"entry_linux_needs_kernel", BASE "[entry x]\ntype = linux\nargs = quiet\n", "needs kernel"},
+	{"entry_memdisk_efi_refused", BASE "[entry x]\ntype = memdisk\nimage = a.iso\narch = efi64\n", "memdisk boots only on BIOS"},
+	{"entry_initrd_repeats", BASE "[entry x]\nkernel = k\ninitrd = a b\ninitrd = c\n", NULL},
+	{"entry_unknown_file_arch", BASE "[entry x]\nfile-sparc = a\n", "unknown key; accepted in [entry NAME]"},
+	{"menu_default_missing", BASE "[menu]\ndefault = nope\n", "[menu] default = nope: no [entry nope]"},
+	{"menu_iso_dir_absolute", BASE "[menu]\niso-dir = /isos\n", "not an absolute path"},
+	{"host_boot_missing_entry", BASE "[host a]\nmac = 00:11:22:33:44:55\nboot = nope\n", "no [entry nope]"},
+	{"host_boot_iso_ok", BASE "[menu]\niso-dir = iso\n[host a]\nmac = 00:11:22:33:44:55\nboot = rescue.iso\n", NULL},
+	{"http_limits", BASE "[http]\nmax-connections = 100\nmax-per-client = 8\nheader-max = 4096\ntimeout = 10s\nmin-rate = 512\naccess-log = no\n", NULL},
+	{"http_header_max_small", BASE "[http]\nheader-max = 10\n", "accepted: 1024-1048576"},
+	{"pxelinux_options", BASE "[dhcp]\npxelinux-configfile = pxelinux.cfg/default\npxelinux-pathprefix = /\n", NULL},
 };
 
 static void test_conf_table(void **state)
