@@ -1,0 +1,35 @@
+/*
+ * dhcp — the DHCP service as the daemon runs it: sockets on port 67 (and 4011 in proxy
+ * mode) on each configured interface, the per-turn lease commit, sending replies the way
+ * the engine decided (UDP, broadcast, raw frame to a MAC), and the optional conflict probe.
+ *
+ * Decisions are made by the pure engine (dhcp_server.h, dhcp_pxe.h, dhcp_wire.h); this file
+ * only moves bytes. Leases are committed before the replies that depend on them: every
+ * reply of one loop turn is queued, the turn's lease writes are committed in one SQLite
+ * transaction at the end of the turn, and only then are the replies sent. A failed commit
+ * sends none of the replies that needed it.
+ */
+#ifndef PIXIED_DHCP_DHCP_H
+#define PIXIED_DHCP_DHCP_H
+
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "core/loop.h"
+#include "net/net.h"
+#include "store/store.h"
+
+struct dhcp_service;
+
+/* Bind sockets (before privileges are dropped), restore leases from the store. NULL with
+ * err on failure. A mode = off config yields a service that owns no sockets. */
+struct dhcp_service *dhcp_service_new(struct loop *l, const struct conf *c, struct store *st,
+				      const struct net_iface *ifs, size_t nifs, char *err,
+				      size_t errlen);
+void dhcp_service_free(struct dhcp_service *s);
+
+/* SIGHUP: apply a new config (same interfaces and mode; changing those needs a restart). */
+int dhcp_service_reconfigure(struct dhcp_service *s, const struct conf *c, char *err,
+			     size_t errlen);
+
+#endif
