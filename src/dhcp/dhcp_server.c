@@ -1042,7 +1042,23 @@ static void decide_boot(struct req *q, enum dhcp_pxe_mode mode)
 	}
 }
 
-/* Boot fields and options (60, 43, 175, 67, 97, 66); `required` in proxy replies. */
+/* A client handed PXELINUX (pxelinux.0 / lpxelinux.0, from Debian's pxelinux package)
+ * gets options 209 (config file) and 210 (path prefix) when [dhcp] configures them. */
+static void add_pxelinux_opts(const struct conf *c, const struct dhcp_pxe_boot *b,
+			      struct dhcp_reply *r)
+{
+	const char *base = strrchr(b->file, '/');
+	base = base ? base + 1 : b->file;
+	if (strcmp(base, "pxelinux.0") && strcmp(base, "lpxelinux.0"))
+		return;
+	const char *cf = c->dhcp.pxelinux_configfile, *pp = c->dhcp.pxelinux_pathprefix;
+	if (cf[0])
+		(void)dhcp_reply_add(r, DHCP_OPT_PXELINUX_CONFIGFILE, cf, strlen(cf), false);
+	if (pp[0])
+		(void)dhcp_reply_add(r, DHCP_OPT_PXELINUX_PATHPREFIX, pp, strlen(pp), false);
+}
+
+/* Boot fields and options (60, 43, 175, 67, 97, 66, 209, 210); `required` in proxy replies. */
 static void add_boot_opts(struct req *q, struct dhcp_reply *r, bool required)
 {
 	const struct dhcp_pxe_boot *b = &q->boot;
@@ -1061,6 +1077,7 @@ static void add_boot_opts(struct req *q, struct dhcp_reply *r, bool required)
 	(void)dhcp_reply_add(r, DHCP_OPT_BOOTFILE, b->file, strlen(b->file) + 1, required);
 	if (b->echo_uuid)
 		(void)dhcp_reply_add(r, DHCP_OPT_UUID, b->uuid_opt, sizeof(b->uuid_opt), false);
+	add_pxelinux_opts(q->s->c, b, r);
 }
 
 /* Option 66: our address as text, beside a TFTP file name (not a URL). */

@@ -1404,6 +1404,58 @@ static void test_full_mode_uefi_http_boot_client_gets_a_url(void **state)
 	assert_string_equal(tx.boot_file, "http://10.0.0.2/ipxe.efi");
 }
 
+static void test_pxelinux_client_gets_options_209_210_only_when_configured(void **state)
+{
+	(void)state;
+	str_copy(cfg.loaders[CONF_ARCH_BIOS], "/usr/lib/PXELINUX/lpxelinux.0", CONF_PATH_LEN);
+	str_copy(cfg.dhcp.pxelinux_configfile, "pxelinux.cfg/default", CONF_PATH_LEN);
+	str_copy(cfg.dhcp.pxelinux_pathprefix, "http://10.0.0.2/", CONF_PATH_LEN);
+	start();
+	uint8_t a[6];
+	mac_n(a, 7);
+	struct pkt p;
+	pkt_new(&p, DHCPDISCOVER, a, 1);
+	pkt_opt(&p, DHCP_OPT_VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001", 32);
+	pkt_opt(&p, DHCP_OPT_CLIENT_ARCH, ((uint8_t[]){0, 0}), 2);
+	assert_int_equal(run(&p), DHCP_RES_REPLY);
+	assert_string_equal((const char *)rep.file, "lpxelinux.0");
+	size_t l;
+	const uint8_t *v = dhcp_msg_opt(&rep, DHCP_OPT_PXELINUX_CONFIGFILE, &l);
+	assert_non_null(v);
+	assert_int_equal(l, strlen("pxelinux.cfg/default"));
+	assert_memory_equal(v, "pxelinux.cfg/default", l);
+	v = dhcp_msg_opt(&rep, DHCP_OPT_PXELINUX_PATHPREFIX, &l);
+	assert_non_null(v);
+	assert_memory_equal(v, "http://10.0.0.2/", l);
+
+	/* a UEFI client handed ipxe.efi gets neither */
+	mac_n(a, 8);
+	pkt_new(&p, DHCPDISCOVER, a, 1);
+	pkt_opt(&p, DHCP_OPT_VENDOR_CLASS, "PXEClient:Arch:00007:UNDI:003000", 32);
+	pkt_opt(&p, DHCP_OPT_CLIENT_ARCH, ((uint8_t[]){0, 7}), 2);
+	assert_int_equal(run(&p), DHCP_RES_REPLY);
+	assert_string_equal((const char *)rep.file, "ipxe.efi");
+	assert_false(rep_has(DHCP_OPT_PXELINUX_CONFIGFILE));
+	assert_false(rep_has(DHCP_OPT_PXELINUX_PATHPREFIX));
+}
+
+static void test_pxelinux_without_config_keys_gets_no_209_210(void **state)
+{
+	(void)state;
+	str_copy(cfg.loaders[CONF_ARCH_BIOS], "pxelinux.0", CONF_PATH_LEN);
+	start();
+	uint8_t a[6];
+	mac_n(a, 9);
+	struct pkt p;
+	pkt_new(&p, DHCPDISCOVER, a, 1);
+	pkt_opt(&p, DHCP_OPT_VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001", 32);
+	pkt_opt(&p, DHCP_OPT_CLIENT_ARCH, ((uint8_t[]){0, 0}), 2);
+	assert_int_equal(run(&p), DHCP_RES_REPLY);
+	assert_string_equal((const char *)rep.file, "pxelinux.0");
+	assert_false(rep_has(DHCP_OPT_PXELINUX_CONFIGFILE));
+	assert_false(rep_has(DHCP_OPT_PXELINUX_PATHPREFIX));
+}
+
 static void test_network_broadcast_own_and_router_addresses_are_never_offered(void **state)
 {
 	(void)state;
@@ -1685,6 +1737,8 @@ int main(void)
 		T(test_mode_off_and_unknown_interface),
 		T(test_full_mode_captured_firmware_discovers),
 		T(test_full_mode_uefi_http_boot_client_gets_a_url),
+		T(test_pxelinux_client_gets_options_209_210_only_when_configured),
+		T(test_pxelinux_without_config_keys_gets_no_209_210),
 		T(test_network_broadcast_own_and_router_addresses_are_never_offered),
 		T(test_probe_before_offer_and_conflict_quarantines),
 		T(test_restore_brings_back_leases_quarantines_and_expired),
