@@ -956,9 +956,11 @@ static void validate(struct ctx *x)
 		cerr(x, "[server] interfaces is required: name the interfaces pixied serves "
 			"(e.g. interfaces = eth1)");
 	struct conf_dhcp *d = &c->dhcp;
+	/* Explicit T1/T2 must fit the lease; the defaults (50% / 87.5%) always do. */
 	uint64_t t1 = d->t1 ? d->t1 : d->lease_time / 2;
 	uint64_t t2 = d->t2 ? d->t2 : d->lease_time * 7 / 8;
-	if (t1 >= t2 || t2 >= d->lease_time)
+	if ((d->t1 || d->t2) && (t1 >= d->lease_time || t2 >= d->lease_time ||
+				 (d->t1 && d->t2 && t1 >= t2)))
 		cerr(x, "[dhcp] renewal-time (%llus) < rebinding-time (%llus) < lease-time (%llus) "
 			"must hold",
 		     (unsigned long long)t1, (unsigned long long)t2,

@@ -1706,6 +1706,39 @@ static int do_4011(struct req *q)
 
 /* ---- entry points ---- */
 
+/*
+ * Options whose length RFC 2132 fixes or bounds: a request carrying one of them with
+ * another length is malformed and dropped, rather than read as if the option were absent
+ * (a REQUEST with a 3-byte server identifier is not a REQUEST without one).
+ * 93, 94 and 97 are read leniently by dhcp_pxe (firmware gets them wrong).
+ */
+static const char *check_option_lengths(const struct dhcp_msg *m)
+{
+	static const struct {
+		uint8_t code;
+		uint8_t min, max;
+		const char *why;
+	} rules[] = {
+		{DHCP_OPT_REQUESTED_IP, 4, 4, "option 50 (requested address) is not 4 bytes"},
+		{DHCP_OPT_LEASE_TIME, 4, 4, "option 51 (lease time) is not 4 bytes"},
+		{DHCP_OPT_SERVER_ID, 4, 4, "option 54 (server identifier) is not 4 bytes"},
+		{DHCP_OPT_MAX_SIZE, 2, 2, "option 57 (maximum message size) is not 2 bytes"},
+		{DHCP_OPT_CLIENT_ID, 2, 255, "option 61 (client identifier) shorter than 2 bytes"},
+		{DHCP_OPT_HOSTNAME, 1, 255, "option 12 (host name) is empty"},
+		{DHCP_OPT_VENDOR_CLASS, 1, 255, "option 60 (vendor class) is empty"},
+		{DHCP_OPT_PRL, 1, 255, "option 55 (parameter request list) is empty"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		size_t len;
+		if (!m->opt[rules[i].code].present)
+			continue;
+		(void)dhcp_msg_opt(m, rules[i].code, &len);
+		if (len < rules[i].min || len > rules[i].max)
+			return rules[i].why;
+	}
+	return NULL;
+}
+
 int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t now,
 		       struct dhcp_tx *tx, const char **why)
 {
@@ -1735,6 +1768,9 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t 
 		return drop(&q, "not a BOOTREQUEST");
 	if (!(q.ifc = iface_by_index(s, rx->ifindex)))
 		return drop(&q, "not a configured interface");
+	const char *bad = check_option_lengths(m);
+	if (bad)
+		return drop(&q, bad);
 
 	dhcp_pxe_facts_parse(m, &tx->facts);
 	/* Server identifier: the address the client (or relay) sent to when it is one of

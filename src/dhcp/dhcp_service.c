@@ -63,6 +63,7 @@ struct dhcp_service {
 static struct log_ratelimit rl_drop = LOG_RATELIMIT_INIT(1000);
 static struct log_ratelimit rl_send = LOG_RATELIMIT_INIT(1000);
 static struct log_ratelimit rl_store = LOG_RATELIMIT_INIT(1000);
+static struct log_ratelimit rl_noreply = LOG_RATELIMIT_INIT(1000);
 
 static const char *type_name(uint8_t t)
 {
@@ -301,8 +302,11 @@ static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct 
 		       fmt_mac(mac, rx->msg->chaddr), why ? why : "?");
 		return;
 	}
-	if (why)
-		log_debug("dhcp", "no reply: %s", why);
+	if (why) {
+		char mac[MAC_STRLEN];
+		log_rl(&rl_noreply, LOG_LVL_INFO, "dhcp", "no-reply mac=%s reason=\"%s\"",
+		       fmt_mac(mac, rx->msg->chaddr), why);
+	}
 	if (tx->persist && persist(s, &tx->lease) < 0)
 		return;
 	if (r == DHCP_RES_PROBE) {

@@ -15,8 +15,9 @@
  *   unless the bytes after the header are the start of the cookie (a cut-off DHCP message),
  *   which is DHCP_PARSE_SHORT. len > DHCP_MAX_LEN is DHCP_PARSE_TOO_BIG.
  * - >= 240 bytes without the cookie: BOOTP, the vendor area is opaque and not parsed.
- * - A missing END is tolerated in every area (clients end the datagram right after the
- *   last option); DHCP_PARSE_NO_END is therefore never returned at present.
+ * - A missing END is tolerated in the options field (clients end the datagram right after
+ *   the last option) but not in `file`/`sname` when option 52 overloads them: those fixed
+ *   fields must close their options with END (DHCP_PARSE_NO_END).
  * - When option 52 says `file`/`sname` carry options, m->file/m->sname are zeroed so no
  *   caller reads options as a boot file or server name.
  * - Option 52 is taken from the `options` field only; instances inside `file`/`sname` are
@@ -80,7 +81,9 @@ static enum dhcp_parse_err scan_area(struct dhcp_msg *m, struct cursor c, bool m
 	for (;;) {
 		uint8_t code, olen;
 		if (cursor_u8(&c, &code) < 0)
-			return DHCP_PARSE_OK; /* no END: tolerated (see file comment) */
+			/* no END: tolerated in the options field (see file comment), not in an
+			 * overloaded file/sname field, whose unused bytes must follow an END */
+			return main_area ? DHCP_PARSE_OK : DHCP_PARSE_NO_END;
 		if (code == DHCP_OPT_PAD)
 			continue;
 		if (code == DHCP_OPT_END)

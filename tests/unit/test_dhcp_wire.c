@@ -151,7 +151,7 @@ static void check_43_fills_file(const struct dhcp_msg *m)
 {
 	size_t len;
 	assert_non_null(dhcp_msg_opt(m, DHCP_OPT_VENDOR, &len));
-	assert_int_equal(len, 126);
+	assert_int_equal(len, 125);
 }
 
 static void check_77_abc_in_area_order(const struct dhcp_msg *m)
@@ -209,6 +209,8 @@ static void check_after_end_ignored(const struct dhcp_msg *m)
 static uint8_t split_43[2 + 255 + 2 + 45 + 1];
 /* main: 53 DISCOVER, 52 = 1; file: 43 with 126 bytes exactly filling it, no END */
 static uint8_t file_full_43[128];
+/* file: 43 with 125 bytes, then END: exactly 128 bytes */
+static uint8_t file_full_43_end[128];
 /* 1500-byte and 1501-byte datagrams: one big PAD run after 53 */
 static uint8_t pad_run[1500 - 240];
 
@@ -227,6 +229,10 @@ static void init_buffers(void)
 	file_full_43[0] = 43;
 	file_full_43[1] = 126;
 	memset(file_full_43 + 2, 0x11, 126);
+	file_full_43_end[0] = 43;
+	file_full_43_end[1] = 125;
+	memset(file_full_43_end + 2, 0x11, 125);
+	file_full_43_end[127] = 255;
 	memset(pad_run, 0, sizeof(pad_run));
 	pad_run[0] = 53;
 	pad_run[1] = 1;
@@ -304,17 +310,19 @@ static const struct parse_row parse_rows[] = {
 	/* option 52 overload */
 	{"parse_overload_1_reads_options_from_file", {OPTS(53, 1, 1, 52, 1, 1, 255), FILEF(60, 3, 'a', 'b', 'c', 255)},
 	 .want = DHCP_PARSE_OK, .want_type = DHCPDISCOVER, .want_overload = 1, .check = check_60_abc_file_zeroed},
-	{"parse_overload_1_file_without_end_is_accepted",
-	 {OPTS(53, 1, 1, 52, 1, 1, 255), .file = file_full_43, .file_len = sizeof(file_full_43)},
+	{"parse_overload_1_file_filled_up_to_its_end_is_accepted",
+	 {OPTS(53, 1, 1, 52, 1, 1, 255), .file = file_full_43_end, .file_len = sizeof(file_full_43_end)},
 	 .want = DHCP_PARSE_OK, .want_type = DHCPDISCOVER, .want_overload = 1, .check = check_43_fills_file},
+	{"parse_overload_1_file_without_end_is_rejected",
+	 {OPTS(53, 1, 1, 52, 1, 1, 255), .file = file_full_43, .file_len = sizeof(file_full_43)},
+	 .want = DHCP_PARSE_NO_END},
 	{"parse_overload_2_reads_options_from_sname", {OPTS(53, 1, 1, 52, 1, 2, 255), SNAME(60, 3, 'a', 'b', 'c', 255)},
 	 .want = DHCP_PARSE_OK, .want_type = DHCPDISCOVER, .want_overload = 2, .check = check_60_abc_sname_zeroed},
-	{"parse_overload_2_sname_without_end_is_accepted",
-	 {OPTS(53, 1, 1, 52, 1, 2), SNAME(60, 3, 'a', 'b', 'c')}, .want = DHCP_PARSE_OK, .want_type = DHCPDISCOVER,
-	 .want_overload = 2, .check = check_60_abc},
+	{"parse_overload_2_sname_without_end_is_rejected",
+	 {OPTS(53, 1, 1, 52, 1, 2), SNAME(60, 3, 'a', 'b', 'c')}, .want = DHCP_PARSE_NO_END},
 	{"parse_overload_3_concatenates_options_then_file_then_sname",
 	 {OPTS(53, 1, 1, 52, 1, 3, 77, 1, 'a', 255), FILEF(77, 1, 'b', 12, 1, 'h', 255),
-	  SNAME(77, 1, 'c', 12, 1, 's')},
+	  SNAME(77, 1, 'c', 12, 1, 's', 255)},
 	 .want = DHCP_PARSE_OK, .want_type = DHCPDISCOVER, .want_overload = 3, .check = check_77_abc_in_area_order},
 	{"parse_overload_0_is_rejected", {OPTS(53, 1, 1, 52, 1, 0, 255)}, .want = DHCP_PARSE_BAD_OVERLOAD},
 	{"parse_overload_4_is_rejected", {OPTS(53, 1, 1, 52, 1, 4, 255)}, .want = DHCP_PARSE_BAD_OVERLOAD},
