@@ -34,7 +34,7 @@ struct store {
 	int lock_fd;
 	bool iterating; /* inside store_lease_each */
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *lease_put, *lease_del, *lease_all;
+	sqlite3_stmt *lease_put, *lease_del, *lease_all, *lease_by_ip;
 	sqlite3_stmt *nb_set, *nb_get, *nb_clear;
 	char db_path[PATH_MAX];
 };
@@ -266,6 +266,8 @@ static int prepare_all(struct store *s, char *err, size_t errlen)
 		{&s->lease_del, "DELETE FROM leases WHERE ip = ?1"},
 		{&s->lease_all,
 		 "SELECT ip, mac, client_id, expires, state, hostname FROM leases ORDER BY ip"},
+		{&s->lease_by_ip,
+		 "SELECT ip, mac, client_id, expires, state, hostname FROM leases WHERE ip = ?1"},
 		{&s->nb_set, "INSERT INTO nextboot (mac, entry, set_at) VALUES (?1, ?2, ?3)"
 			     " ON CONFLICT (mac) DO UPDATE SET entry = excluded.entry,"
 			     " set_at = excluded.set_at"},
@@ -284,7 +286,8 @@ static void finalize_all(struct store *s)
 {
 	sqlite3_stmt **all[] = {&s->begin,     &s->commit,    &s->rollback,
 				&s->lease_put, &s->lease_del, &s->lease_all,
-				&s->nb_set,    &s->nb_get,    &s->nb_clear};
+				&s->nb_set,    &s->nb_get,    &s->nb_clear,
+				&s->lease_by_ip};
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
@@ -539,6 +542,35 @@ int store_lease_each(struct store *s, int (*fn)(void *arg, const struct store_le
 	if (skipped)
 		log_warn("store", "%s: skipped %u unreadable lease row(s) (first: rowid=%lld: %s)",
 			 s->db_path, skipped, (long long)first_bad_ip, first_bad_why);
+	return ret;
+}
+
+int store_lease_by_ip(struct store *s, uint32_t ip, struct store_lease *l)
+{
+	if (!l)
+		return -EINVAL;
+	sqlite3_stmt *st = s->lease_by_ip;
+	int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)ip);
+	if (rc != SQLITE_OK)
+		return sql_fail(s, "lease by ip: bind", rc);
+	int ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *why = lease_from_row(st, l);
+		if (why) {
+			log_warn("store", "%s: unreadable lease row ip=%u: %s", s->db_path, ip, why);
+			memset(l, 0, sizeof(*l));
+			ret = 0;
+		} else {
+			ret = 1;
+		}
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = sql_fail(s, "lease by ip", rc);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return ret;
 }
 

@@ -83,6 +83,12 @@ int store_lease_del(struct store *s, uint32_t ip);
 int store_lease_each(struct store *s, int (*fn)(void *arg, const struct store_lease *l), void *arg);
 
 /*
+ * The stored lease for ip (any state: check l->state and l->expires). 1 and *l when there
+ * is one, 0 when none (or its row is unreadable: one warning), or a negative errno.
+ */
+int store_lease_by_ip(struct store *s, uint32_t ip, struct store_lease *l);
+
+/*
  * One-shot next boot: the boot entry a MAC gets the next time it is served, then cleared by
  * the caller (get, serve, clear — in the same loop-turn transaction). `entry` is 1 to
  * STORE_NEXTBOOT_ENTRY_MAX - 1 printable ASCII bytes (else -EINVAL); set replaces.
