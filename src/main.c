@@ -14,12 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/boot.h"
 #include "conf/conf.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
 #include "dhcp/dhcp.h"
 #include "files/files.h"
+#include "http/http.h"
+#include "http/http_proto.h"
 #include "net/net.h"
 #include "store/store.h"
 #include "tftp/tftp.h"
@@ -45,8 +48,10 @@ struct daemon {
 	const char *conf_path;
 	struct store *store;
 	struct files *files;
+	struct boot *boot;
 	struct dhcp_service *dhcp;
 	struct tftp_server *tftp;
+	struct http_server *http; /* always created; binds nothing with [http] enabled = no */
 	struct net_iface ifs[CONF_MAX_IFACES];
 	size_t nifs;
 	int exit_code;
@@ -117,10 +122,22 @@ static void reload(struct daemon *d)
 	}
 	/* Apply to each service; on a failure put the ones already changed back. */
 	int r = files_reconfigure(d->files, nc, err, sizeof(err));
+	if (r == 0 && (r = boot_reconfigure(d->boot, nc, err, sizeof(err))) < 0) {
+		char e2[256];
+		files_reconfigure(d->files, d->conf, e2, sizeof(e2));
+	}
 	if (r == 0) {
 		r = dhcp_service_reconfigure(d->dhcp, nc, err, sizeof(err));
 		if (r == 0) {
 			r = d->tftp ? tftp_server_reconfigure(d->tftp, nc, err, sizeof(err)) : 0;
+			/* http */
+			if (r == 0) {
+				r = http_server_reconfigure(d->http, nc, err, sizeof(err));
+				if (r < 0 && d->tftp) {
+					char e3[256];
+					tftp_server_reconfigure(d->tftp, d->conf, e3, sizeof(e3));
+				}
+			}
 			if (r < 0) {
 				char e2[256];
 				dhcp_service_reconfigure(d->dhcp, d->conf, e2, sizeof(e2));
@@ -128,6 +145,7 @@ static void reload(struct daemon *d)
 		}
 		if (r < 0) {
 			char e2[256];
+			boot_reconfigure(d->boot, d->conf, e2, sizeof(e2));
 			files_reconfigure(d->files, d->conf, e2, sizeof(e2));
 		}
 	}
@@ -191,6 +209,27 @@ static int own_state_dir(const struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* GET/HEAD /boot.ipxe?mac=..&arch=..&platform=..&uuid=..: the client's iPXE script (boot/).
+ * HEAD renders it too (for its length) but does not consume a one-shot next boot. */
+static int boot_route(void *arg, const struct http_request *req, struct http_response *resp)
+{
+	bool head = !strcmp(req->method, "HEAD");
+	if (!head && strcmp(req->method, "GET")) {
+		resp->status = 405;
+		return http_response_header(resp, "Allow", "GET, HEAD");
+	}
+	struct boot_request rq = {.client_ip = req->is_v6 ? 0 : req->addr4,
+				  .server_ip = req->local4,
+				  .server_port = req->local_port};
+	for (size_t i = 0; i < req->nparams; i++)
+		boot_request_param(&rq, req->params[i].name, req->params[i].value);
+	boot_request_finish(&rq);
+	int r = boot_render_ipxe(arg, &rq, !head, &resp->body, &resp->body_len, NULL);
+	if (r < 0)
+		return r;
+	return http_response_header(resp, "Cache-Control", "no-store");
+}
+
 static int start(struct daemon *d)
 {
 	char err[4096];
@@ -207,6 +246,16 @@ static int start(struct daemon *d)
 	d->files = files_new(c, err, sizeof(err));
 	if (!d->files)
 		goto fail;
+	d->boot = boot_new(c, d->store, err, sizeof(err));
+	if (!d->boot)
+		goto fail;
+	uint32_t addrs[CONF_MAX_IFACES], masks[CONF_MAX_IFACES];
+	for (size_t i = 0; i < d->nifs; i++) {
+		addrs[i] = d->ifs[i].addr;
+		masks[i] = d->ifs[i].mask;
+	}
+	boot_set_addresses(d->boot, addrs, masks, d->nifs);
+	files_set_generator(d->files, boot_files_gen, d->boot);
 	d->dhcp = dhcp_service_new(d->loop, c, d->store, d->ifs, d->nifs, err, sizeof(err));
 	if (!d->dhcp)
 		goto fail;
@@ -214,6 +263,14 @@ static int start(struct daemon *d)
 		d->tftp = tftp_server_new(d->loop, c, d->files, d->ifs, d->nifs, err, sizeof(err));
 		if (!d->tftp)
 			goto fail;
+	}
+	/* http: binds port 80 before privileges are dropped */
+	d->http = http_server_new(d->loop, c, d->files, d->ifs, d->nifs, err, sizeof(err));
+	if (!d->http)
+		goto fail;
+	if (http_server_route(d->http, "/boot.ipxe", boot_route, d->boot) < 0) {
+		snprintf(err, sizeof(err), "http: cannot route /boot.ipxe");
+		goto fail;
 	}
 	if (geteuid() == 0 && c->user[0] && strcmp(c->user, "root")) {
 		static const int caps[] = {CAP_NET_RAW, CAP_NET_BIND_SERVICE};
@@ -240,9 +297,11 @@ fail:
 
 static void stop(struct daemon *d)
 {
+	http_server_free(d->http);
 	tftp_server_free(d->tftp);
 	dhcp_service_free(d->dhcp);
 	files_free(d->files);
+	boot_free(d->boot);
 	store_close(d->store);
 	conf_free(d->conf);
 	loop_free(d->loop);
