@@ -33,9 +33,11 @@ struct store {
 	sqlite3 *db;
 	int lock_fd;
 	bool iterating; /* inside store_lease_each */
+	bool client_iterating; /* inside store_client_each */
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *lease_put, *lease_del, *lease_all, *lease_by_ip;
 	sqlite3_stmt *nb_set, *nb_get, *nb_clear;
+	sqlite3_stmt *cl_put, *cl_get, *cl_all, *cl_del, *cl_prune;
 	char db_path[PATH_MAX];
 };
 
@@ -59,6 +61,14 @@ static const char *const migrations[] = {
 	"  entry TEXT NOT NULL,"
 	"  set_at INTEGER NOT NULL"
 	");",
+	/* 3: client records (clients/): the blob is clients' own versioned encoding */
+	"CREATE TABLE clients ("
+	"  mac BLOB PRIMARY KEY,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  data BLOB NOT NULL"
+	");"
+	"CREATE INDEX clients_last_seen ON clients (last_seen);",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -273,6 +283,16 @@ static int prepare_all(struct store *s, char *err, size_t errlen)
 			     " set_at = excluded.set_at"},
 		{&s->nb_get, "SELECT entry FROM nextboot WHERE mac = ?1"},
 		{&s->nb_clear, "DELETE FROM nextboot WHERE mac = ?1"},
+		{&s->cl_put, "INSERT INTO clients (mac, first_seen, last_seen, data)"
+			     " VALUES (?1, ?2, ?3, ?4)"
+			     " ON CONFLICT (mac) DO UPDATE SET first_seen = excluded.first_seen,"
+			     " last_seen = excluded.last_seen, data = excluded.data"},
+		{&s->cl_get, "SELECT mac, first_seen, last_seen, data FROM clients WHERE mac = ?1"},
+		{&s->cl_all, "SELECT mac, first_seen, last_seen, data FROM clients"
+			     " ORDER BY last_seen DESC, mac"},
+		{&s->cl_del, "DELETE FROM clients WHERE mac = ?1"},
+		{&s->cl_prune, "DELETE FROM clients WHERE mac NOT IN"
+			       " (SELECT mac FROM clients ORDER BY last_seen DESC LIMIT ?1)"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++) {
 		int ret = prepare(s, stmts[i].st, stmts[i].sql, err, errlen);
@@ -287,7 +307,8 @@ static void finalize_all(struct store *s)
 	sqlite3_stmt **all[] = {&s->begin,     &s->commit,    &s->rollback,
 				&s->lease_put, &s->lease_del, &s->lease_all,
 				&s->nb_set,    &s->nb_get,    &s->nb_clear,
-				&s->lease_by_ip};
+				&s->lease_by_ip, &s->cl_put,   &s->cl_get,
+				&s->cl_all,    &s->cl_del,    &s->cl_prune};
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
@@ -641,4 +662,141 @@ int store_nextboot_clear(struct store *s, const uint8_t mac[6])
 	if (rc != SQLITE_OK)
 		return sql_fail(s, "nextboot clear: bind", rc);
 	return stmt_run(s, s->nb_clear, "nextboot clear");
+}
+
+/* ---- client records -------------------------------------------------------------------- */
+
+int store_client_put(struct store *s, const struct store_client *c)
+{
+	if (!c || !c->data || c->data_len == 0 || c->data_len > STORE_CLIENT_DATA_MAX)
+		return -EINVAL;
+	sqlite3_stmt *st = s->cl_put;
+	int rc = sqlite3_bind_blob(st, 1, c->mac, sizeof(c->mac), SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, c->first_seen_ms);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, c->last_seen_ms);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob(st, 4, c->data, (int)c->data_len, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return sql_fail(s, "client put: bind", rc);
+	}
+	return stmt_run(s, st, "client put");
+}
+
+/* The current row of cl_get/cl_all into c (data pointing into the statement). NULL if
+ * usable, else why not: the file is not trusted. */
+static const char *client_from_row(sqlite3_stmt *st, struct store_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (sqlite3_column_type(st, 0) != SQLITE_BLOB)
+		return "mac is not a blob";
+	const void *mac = sqlite3_column_blob(st, 0);
+	if (!mac || sqlite3_column_bytes(st, 0) != (int)sizeof(c->mac))
+		return "mac is not 6 bytes";
+	memcpy(c->mac, mac, sizeof(c->mac));
+	if (sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+	    sqlite3_column_type(st, 2) != SQLITE_INTEGER)
+		return "seen times are not integers";
+	c->first_seen_ms = sqlite3_column_int64(st, 1);
+	c->last_seen_ms = sqlite3_column_int64(st, 2);
+	if (sqlite3_column_type(st, 3) != SQLITE_BLOB)
+		return "data is not a blob";
+	const void *d = sqlite3_column_blob(st, 3);
+	int n = sqlite3_column_bytes(st, 3);
+	if (!d || n <= 0 || n > STORE_CLIENT_DATA_MAX)
+		return "data empty or too long";
+	c->data = d;
+	c->data_len = (size_t)n;
+	return NULL;
+}
+
+int store_client_get(struct store *s, const uint8_t mac[6], struct store_client *c, uint8_t *buf,
+		     size_t buflen)
+{
+	if (!mac || !c || !buf)
+		return -EINVAL;
+	sqlite3_stmt *st = s->cl_get;
+	int rc = sqlite3_bind_blob(st, 1, mac, 6, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return sql_fail(s, "client get: bind", rc);
+	int ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *why = client_from_row(st, c);
+		if (why) {
+			char m[MAC_STRLEN];
+			log_warn("store", "%s: unreadable client row mac=%s: %s", s->db_path,
+				 fmt_mac(m, mac), why);
+			memset(c, 0, sizeof(*c));
+			ret = 0;
+		} else if (c->data_len > buflen) {
+			memset(c, 0, sizeof(*c));
+			ret = -ENOSPC;
+		} else {
+			memcpy(buf, c->data, c->data_len);
+			c->data = buf;
+			ret = 1;
+		}
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = sql_fail(s, "client get", rc);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+int store_client_each(struct store *s, int (*fn)(void *arg, const struct store_client *c),
+		      void *arg)
+{
+	if (s->client_iterating)
+		return -EBUSY;
+	s->client_iterating = true;
+	sqlite3_stmt *st = s->cl_all;
+	unsigned skipped = 0;
+	const char *first_bad_why = NULL;
+	int ret = 0, rc;
+	struct store_client c;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *why = client_from_row(st, &c);
+		if (why) {
+			if (skipped++ == 0)
+				first_bad_why = why;
+			continue;
+		}
+		ret = fn(arg, &c);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = sql_fail(s, "client scan", rc);
+	sqlite3_reset(st);
+	s->client_iterating = false;
+	if (skipped)
+		log_warn("store", "%s: skipped %u unreadable client row(s) (first: %s)", s->db_path,
+			 skipped, first_bad_why);
+	return ret;
+}
+
+int store_client_del(struct store *s, const uint8_t mac[6])
+{
+	if (!mac)
+		return -EINVAL;
+	int rc = sqlite3_bind_blob(s->cl_del, 1, mac, 6, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return sql_fail(s, "client del: bind", rc);
+	return stmt_run(s, s->cl_del, "client del");
+}
+
+int store_client_prune(struct store *s, size_t keep)
+{
+	int rc = sqlite3_bind_int64(s->cl_prune, 1,
+				    (sqlite3_int64)MIN(keep, (size_t)INT64_MAX));
+	if (rc != SQLITE_OK)
+		return sql_fail(s, "client prune: bind", rc);
+	int ret = stmt_run(s, s->cl_prune, "client prune");
+	return ret < 0 ? ret : sqlite3_changes(s->db);
 }

@@ -1,6 +1,6 @@
 /*
  * store — pixied's persistent state in SQLite (WAL) under the state directory:
- * DHCP leases now; per-client records and one-shot boot assignments later.
+ * DHCP leases, per-client records (clients/) and one-shot boot assignments.
  *
  * One interface so another backend could follow. Writes are grouped by the caller into
  * one transaction per event-loop turn (store_begin/store_commit). The store takes an
@@ -99,5 +99,33 @@ int store_lease_by_ip(struct store *s, uint32_t ip, struct store_lease *l);
 int store_nextboot_set(struct store *s, const uint8_t mac[6], const char *entry);
 int store_nextboot_get(struct store *s, const uint8_t mac[6], char *buf, size_t buflen);
 int store_nextboot_clear(struct store *s, const uint8_t mac[6]);
+
+/*
+ * Client records (clients/): one row per MAC with first/last seen (Unix ms) and an opaque
+ * blob that clients/ encodes and validates (the store only bounds its size). Written
+ * inside the caller's transaction when one is open, else autocommit.
+ */
+#define STORE_CLIENT_DATA_MAX 16384
+struct store_client {
+	uint8_t mac[6];
+	int64_t first_seen_ms;
+	int64_t last_seen_ms;
+	const uint8_t *data; /* put: the caller's; get/each: valid until the call returns */
+	size_t data_len;     /* 1..STORE_CLIENT_DATA_MAX */
+};
+/* Insert or replace the row for c->mac. -EINVAL for an empty or oversized blob. */
+int store_client_put(struct store *s, const struct store_client *c);
+/* The row for mac, its blob copied into buf: 1, 0 when none (or unreadable: one warning),
+ * -ENOSPC when buflen is too small, or a negative errno. c->data points into buf. */
+int store_client_get(struct store *s, const uint8_t mac[6], struct store_client *c, uint8_t *buf,
+		     size_t buflen);
+/* Every row, most recently seen first; stops when fn returns non-zero (returned). Unreadable
+ * rows are skipped with one warning. -EBUSY when called from inside fn. */
+int store_client_each(struct store *s, int (*fn)(void *arg, const struct store_client *c),
+		      void *arg);
+/* Delete the row for mac (absent is not an error). */
+int store_client_del(struct store *s, const uint8_t mac[6]);
+/* Keep only the `keep` most recently seen rows. Returns how many were deleted, or < 0. */
+int store_client_prune(struct store *s, size_t keep);
 
 #endif
