@@ -120,15 +120,19 @@ static void send_one(struct dhcp_service *s, struct dhcp_sock *sock, const struc
 		       type_name(tx->type), strerror(-r));
 }
 
-static void log_reply(const struct dhcp_tx *tx)
+static void log_reply(const struct dhcp_tx *tx, const char *why)
 {
-	char mac[MAC_STRLEN], ip[IPV4_STRLEN], file[160];
+	char mac[MAC_STRLEN], ip[IPV4_STRLEN], file[160], extra[256] = "";
 	log_escape(file, sizeof(file), tx->boot_file ? tx->boot_file : "",
 		   tx->boot_file ? strlen(tx->boot_file) : 0);
-	log_info("dhcp", "%s mac=%s ip=%s arch=\"%s\" ipxe=%s file=\"%s\"%s%s", type_name(tx->type),
+	if (tx->boot_reason[0])
+		snprintf(extra, sizeof(extra), " no-boot-file=\"%s\"", tx->boot_reason);
+	if (why) /* e.g. why a NAK was sent */
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " reason=\"%s\"", why);
+	log_info("dhcp", "%s mac=%s ip=%s arch=\"%s\" ipxe=%s file=\"%s\"%s", type_name(tx->type),
 		 fmt_mac(mac, tx->facts.mac), fmt_ipv4(ip, tx->yiaddr),
 		 tx->facts.has_arch ? tx->facts.arch_name : "", tx->facts.is_ipxe ? "yes" : "no",
-		 file, tx->boot_reason[0] ? " no-boot-file=" : "", tx->boot_reason);
+		 file, extra);
 }
 
 /* End of loop turn: commit the turn's lease writes, then send what depends on them. */
@@ -302,7 +306,7 @@ static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct 
 		       fmt_mac(mac, rx->msg->chaddr), why ? why : "?");
 		return;
 	}
-	if (why) {
+	if (why && r == DHCP_RES_NOREPLY) {
 		char mac[MAC_STRLEN];
 		log_rl(&rl_noreply, LOG_LVL_INFO, "dhcp", "no-reply mac=%s reason=\"%s\"",
 		       fmt_mac(mac, rx->msg->chaddr), why);
@@ -314,7 +318,7 @@ static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct 
 		return;
 	}
 	if (r == DHCP_RES_REPLY) {
-		log_reply(tx);
+		log_reply(tx, why);
 		if (queue_reply(s, sock, tx) < 0)
 			log_rl(&rl_drop, LOG_LVL_ERR, "dhcp", "out of memory queueing a reply");
 	}
