@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# demo.sh — the README's first command: `sudo ./scripts/demo.sh`.
+# demo.sh — the README's first command: `sudo ./scripts/demo.sh [--bios]`.
 #
-# Installs what is missing, builds pixied, then runs it in a private network-namespace lab
+# Installs what is missing, builds pixied, then boots a QEMU virtual machine through it in a
+# private network-namespace lab and shows its console live (scripts/vmlab.sh demo).
+# With DEMO_DHCP_ONLY=1, the older demo instead: it runs pixied in a private network-namespace lab
 # (nothing touches this host's network): pixied serves DHCP in full mode on a virtual LAN,
 # and a real DHCP client (ISC dhclient, presenting itself like a BIOS PXE firmware) in
 # another namespace gets an address and a boot file name from it. Prints pixied's log and
@@ -21,12 +23,20 @@ fi
 
 if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
 	echo "== installing dependencies"
-	bash ./scripts/deps.sh
+	bash ./scripts/deps.sh --vm
 	echo "== building"
 	bash ./scripts/build.sh build
 fi
 PIXIED_BIN="${PIXIED_BIN:-$top/build/pixied}"
 [ -x "$PIXIED_BIN" ] || { echo "demo.sh: no daemon at $PIXIED_BIN" >&2; exit 1; }
+
+# The demo: a virtual machine (UEFI by default, `--bios` for SeaBIOS + iPXE) network-boots
+# Linux through pixied, its console live (scripts/vmlab.sh demo). DEMO_DHCP_ONLY=1 runs the
+# quicker one below instead: a DHCP client gets a lease and a boot file name.
+if [ "${DEMO_DHCP_ONLY:-0}" != 1 ]; then
+	export PIXIED_BIN
+	exec bash ./scripts/vmlab.sh demo "$@"
+fi
 
 # shellcheck source=scripts/lab.sh
 . ./scripts/lab.sh

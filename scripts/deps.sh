@@ -20,7 +20,8 @@ BASE=(
 	isc-dhcp-relay sqlite3 tcpdump procps psmisc
 )
 BENCH=(kea-admin kea-dhcp4-server isc-dhcp-server dnsmasq tftpd-hpa nginx wrk hyperfine)
-VM=(qemu-system-x86 ipxe ipxe-qemu ovmf pxelinux syslinux-common xorriso)
+VM=(qemu-system-x86 ipxe ipxe-qemu ovmf pxelinux syslinux-common xorriso grub-pc-bin
+	grub-efi-amd64-bin mtools)
 
 usage() {
 	sed -n '2,12s/^# \{0,1\}//p' "$0"

@@ -3,7 +3,8 @@
 # bench/boot.sh, cached outside the git tree.
 #
 #   sudo ./scripts/payload.sh            build what is missing, print the cache directory
-#   sudo ./scripts/payload.sh --iso DIR  also write DIR/marker.iso (BIOS + UEFI bootable)
+#   sudo ./scripts/payload.sh --with-iso also build the ISO (BIOS + UEFI bootable) in the cache
+#   sudo ./scripts/payload.sh --iso DIR  the same, and copy it to DIR/marker.iso
 #   ./scripts/payload.sh --path          print the cache directory only
 #
 # Owns: the cache ($PIXIED_E2E_CACHE, default /var/cache/pixied-e2e when root, else
@@ -30,11 +31,13 @@ else
 fi
 
 iso_dir=""
+want_iso=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--path) echo "$cache"; exit 0 ;;
-	--iso) iso_dir="${2:?--iso needs a directory}"; shift ;;
-	-h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--iso) iso_dir="${2:?--iso needs a directory}"; want_iso=1; shift ;;
+	--with-iso) want_iso=1 ;;
+	-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "payload.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -50,7 +53,7 @@ trap 'exit 130' INT TERM
 # The version linux-image-amd64 (Debian's "current kernel" package) depends on.
 kernel_pkg() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1 || true
 }
 
 if [ ! -s "$cache/vmlinuz" ]; then
@@ -76,7 +79,7 @@ fi
 
 # --- the initramfs --------------------------------------------------------------------
 bb=/bin/busybox
-[ -x "$bb" ] && "$bb" --list 2>/dev/null | grep -qx poweroff || {
+[ -x "$bb" ] && "$bb" --list 2>/dev/null | grep -x poweroff >/dev/null || {
 	echo "payload.sh: needs busybox-static (/bin/busybox): sudo ./scripts/deps.sh" >&2
 	exit 1
 }
@@ -115,7 +118,7 @@ EOF
 fi
 
 # --- an ISO (optional) ----------------------------------------------------------------
-if [ -n "$iso_dir" ]; then
+if [ "$want_iso" = 1 ]; then
 	command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null || {
 		echo "payload.sh: --iso needs grub-pc-bin, grub-efi-amd64-bin, xorriso, mtools" \
 			"(sudo ./scripts/deps.sh --vm)" >&2
@@ -146,8 +149,10 @@ EOF
 		chmod 0644 "$iso"
 		echo "$istamp" >"$cache/iso.stamp"
 	fi
-	mkdir -p "$iso_dir"
-	cp -f "$iso" "$iso_dir/marker.iso"
+	if [ -n "$iso_dir" ]; then
+		mkdir -p "$iso_dir"
+		cp -f "$iso" "$iso_dir/marker.iso"
+	fi
 fi
 
 echo "$cache"

@@ -4,14 +4,17 @@
 #   sudo ./scripts/test.sh [STAGE]...     stages: deps build unit fuzz system e2e
 #                                         (default: all of them, in that order)
 #
-# deps     scripts/deps.sh (installs what is missing, creates the pixied user)
+# deps     scripts/deps.sh --vm (installs what is missing, also QEMU + firmware for e2e;
+#          creates the pixied user)
 # build    scripts/build.sh: build (gcc), build-asan (ASan+UBSan), build-fuzz (clang)
 # unit     meson test --suite unit in build and in build-asan
 # fuzz     every build-fuzz/fuzz_NAME: replay tests/fuzz/NAME/corpus, then fuzz it for
 #          FUZZ_SECONDS (default 30); a crash, leak or timeout is a failure
 # system   pytest tests/system against the sanitizer build (PIXIED_BIN, default
 #          build-asan/pixied); needs root for network namespaces
-# e2e      pytest tests/e2e, when that directory has tests
+# e2e      pytest tests/e2e, when that directory has tests: QEMU VMs (SeaBIOS + iPXE, OVMF)
+#          network-boot Linux through build/pixied (~6-8 min; payload cached by
+#          scripts/payload.sh in /var/cache/pixied-e2e)
 #
 # Environment: FUZZ_SECONDS, PIXIED_BIN, PIXIED_REQUIRE_ROOT_TESTS=1 (tests that need root
 # fail instead of being skipped; CI sets it), PYTEST_ADDOPTS (passed on to pytest).
@@ -73,7 +76,7 @@ need_build() {
 # --- deps -----------------------------------------------------------------------------
 if want deps; then
 	stage "deps"
-	if bash ./scripts/deps.sh; then ok deps 0; else fail "deps: scripts/deps.sh"; fi
+	if bash ./scripts/deps.sh --vm; then ok deps 0; else fail "deps: scripts/deps.sh --vm"; fi
 fi
 
 # --- build ----------------------------------------------------------------------------

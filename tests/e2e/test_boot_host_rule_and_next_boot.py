@@ -1,0 +1,42 @@
+"""The boot catalog on a real machine: a [host] rule for the VM's MAC picks another entry
+than the menu default; a one-shot next boot set before a boot wins once (and is cleared
+from the store), and the boot after it is the host rule's again. The marker shows which
+kernel command line booted. The next boot is written into pixied's state database (table
+nextboot), there being no API to set it yet."""
+from e2e_lab import VM_MAC, check_boot, write_extra
+
+CATALOG = f"""
+[host e2e-vm]
+mac = {VM_MAC}
+boot = marker-host
+
+[entry marker-host]
+label = Linux (host rule)
+kernel = vmlinuz
+initrd = initrd.gz
+args = console=ttyS0 panic=-1 pixied=host
+
+[entry marker-next]
+label = Linux (one-shot next boot)
+kernel = vmlinuz
+initrd = initrd.gz
+args = console=ttyS0 panic=-1 pixied=next
+"""
+
+
+def test_next_boot_wins_once_then_the_host_rule_beats_the_menu(vmlab, tmp_path):
+    lab = vmlab("--mode", "full", "--extra", write_extra(tmp_path, CATALOG))
+    lab.set_nextboot(VM_MAC, "marker-next")
+
+    first = lab.boot("bios")
+    check_boot(first, expect_args=["initrd=initrd.gz", "console=ttyS0", "panic=-1",
+                                   "pixied=next"])
+    assert first.lines("boot", "ipxe", mac=VM_MAC, rule="nextboot", entry="marker-next"), \
+        first.explain()
+    assert lab.nextboot_rows() == [], "the one-shot next boot was not cleared"
+
+    second = lab.boot("bios")
+    check_boot(second, expect_args=["initrd=initrd.gz", "console=ttyS0", "panic=-1",
+                                    "pixied=host"])
+    assert second.lines("boot", "ipxe", mac=VM_MAC, rule="host", entry="marker-host"), \
+        second.explain()
