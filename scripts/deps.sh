@@ -15,11 +15,13 @@ set -euo pipefail
 BASE=(
 	meson ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
 	libinih-dev libsqlite3-dev libmicrohttpd-dev libcap-dev libcjson-dev libarchive-dev
-	libcmocka-dev python3-pytest python3-scapy
+	libcmocka-dev libsodium-dev python3-pytest python3-scapy chromium prometheus
 	isc-dhcp-client udhcpc busybox-static tftp-hpa atftp curl iproute2 dnsmasq-base
 	isc-dhcp-relay sqlite3 tcpdump procps psmisc
 )
 BENCH=(kea-admin kea-dhcp4-server isc-dhcp-server dnsmasq tftpd-hpa nginx wrk hyperfine)
+# prometheus ships promtool (tests/system checks /metrics with it; its service never starts:
+# see policy-rc.d below); chromium drives the browser test through Playwright (tests/browser).
 VM=(qemu-system-x86 ipxe ipxe-qemu ovmf pxelinux syslinux-common xorriso grub-pc-bin
 	grub-efi-amd64-bin mtools)
 

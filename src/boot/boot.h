@@ -91,8 +91,10 @@ enum boot_rule {
 	BOOT_RULE_MENU,     /* no next boot and no host rule (or neither usable): the menu */
 	BOOT_RULE_HOST,     /* [host NAME] boot = ENTRY */
 	BOOT_RULE_NEXTBOOT, /* the one-shot next boot stored for this MAC */
+	BOOT_RULE_PIN,      /* the permanent entry set through the API (store_pin_*) */
 };
-const char *boot_rule_name(enum boot_rule r); /* "menu", "host rule", "next boot" */
+/* "menu", "host rule", "next boot", "permanent" */
+const char *boot_rule_name(enum boot_rule r);
 
 /*
  * The iPXE script for rq: its resolved entry, or the menu (after the netboot.xyz-style
@@ -123,6 +125,42 @@ int boot_files_gen(void *arg, const char *path, const struct files_client *who, 
  */
 int boot_nextboot_set(struct boot *b, const uint8_t mac[6], const char *entry);
 int boot_nextboot_clear(struct boot *b, const uint8_t mac[6]);
+
+/*
+ * Permanent entry of a MAC (for the API): resolution is next boot > permanent > [host]
+ * boot = > menu. Same checks and errors as boot_nextboot_set.
+ */
+int boot_pin_set(struct boot *b, const uint8_t mac[6], const char *entry);
+int boot_pin_clear(struct boot *b, const uint8_t mac[6]);
+
+/*
+ * What boot/ decided for a client, reported each time it renders a script or config for a
+ * known MAC (not for HEAD, not for previews): clients/ turns it into the "boot-choice"
+ * event and the files it waits for before calling the client booted.
+ */
+enum boot_file_kind { BOOT_FILE_SCRIPT, BOOT_FILE_KERNEL, BOOT_FILE_INITRD, BOOT_FILE_ISO,
+		      BOOT_FILE_LOADER, BOOT_FILE_OTHER };
+#define BOOT_REPORT_FILES_MAX 10
+struct boot_report {
+	const uint8_t *mac;      /* 6 bytes */
+	uint32_t ip;             /* requester, host order; 0 = unknown */
+	const char *entry;       /* "" = the menu was rendered (the choice is the user's) */
+	enum boot_rule rule;
+	const char *host;        /* [host NAME] for this MAC, NULL = none */
+	const char *files[BOOT_REPORT_FILES_MAX]; /* what the script fetches, in order: paths
+						   * beneath the root or URLs as rendered */
+	enum boot_file_kind kinds[BOOT_REPORT_FILES_MAX];
+	size_t nfiles;           /* 0 with entry set = nothing to fetch (local, shell, reboot) */
+};
+typedef void (*boot_report_fn)(void *arg, const struct boot_report *r);
+void boot_set_report_fn(struct boot *b, boot_report_fn fn, void *arg);
+
+/*
+ * A preview for the API/UI: the iPXE script rq would get now, without consuming a next boot
+ * or reporting. Same returns as boot_render_ipxe.
+ */
+int boot_preview_ipxe(struct boot *b, const struct boot_request *rq, char **out, size_t *len,
+		      enum boot_rule *rule);
 
 /* Number of catalog entries (config entries + ISOs) after a rescan of iso-dir if needed. */
 size_t boot_catalog_size(struct boot *b);

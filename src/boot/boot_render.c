@@ -752,6 +752,7 @@ const char *boot_rule_name(enum boot_rule r)
 	case BOOT_RULE_MENU: return "menu";
 	case BOOT_RULE_HOST: return "host rule";
 	case BOOT_RULE_NEXTBOOT: return "next boot";
+	case BOOT_RULE_PIN: return "permanent";
 	}
 	return "?";
 }

@@ -134,6 +134,9 @@ struct clients_record {
 	char rule[CLIENTS_RULE_LEN];      /* "menu", "host rule", "next boot" ("" = none yet) */
 	char host[CLIENTS_NAME_LEN];      /* [host NAME] of this MAC as boot/ reported it */
 	char next_boot[CLIENTS_NAME_LEN]; /* one-shot next boot in the store (filled on read) */
+	char pinned[CLIENTS_NAME_LEN];    /* permanent entry set by the API (store_pin_get, filled
+					   * on read) */
+	char iface[16];                   /* interface it was last heard on, "" = unknown */
 	enum clients_status status;
 	enum clients_status stalled_in;   /* when STALLED: the status it stalled in */
 	char diagnosis[CLIENTS_DIAG_LEN]; /* while STALLED ("" otherwise; the timeline keeps it) */
@@ -179,6 +182,7 @@ struct clients_dhcp {
 	const uint8_t *hostname;  /* option 12 as received (raw bytes), NULL = absent */
 	size_t hostname_len;
 	uint16_t local_port; /* 67 or 4011 */
+	const char *iface;   /* interface it came in on (for Wake-on-LAN), NULL = unknown */
 };
 int clients_on_dhcp(struct clients *c, const struct clients_dhcp *d, int64_t now_ms);
 

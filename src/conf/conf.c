@@ -42,7 +42,7 @@ const char *conf_arch_name(enum conf_arch a)
 }
 
 enum sect_kind { SECT_NONE, SECT_SERVER, SECT_DHCP, SECT_SUBNET, SECT_HOST, SECT_LOADERS,
-		 SECT_TFTP, SECT_HTTP, SECT_MENU, SECT_ENTRY };
+		 SECT_TFTP, SECT_HTTP, SECT_MENU, SECT_ENTRY, SECT_API };
 
 #define MAX_SEEN 64
 
@@ -64,7 +64,12 @@ struct ctx {
 	} seen[MAX_SEEN];
 	size_t nseen;
 	/* which singleton sections were given, and where */
-	unsigned sect_line[SECT_ENTRY + 1];
+	unsigned sect_line[SECT_API + 1];
+	bool hosts_only;          /* reading <state>/hosts.conf: only [host NAME] */
+	const char *main_name;    /* the main file's name while reading hosts.conf */
+	const char *hosts_text;   /* <state>/hosts.conf, NULL = none */
+	size_t hosts_len;
+	char hosts_name[CONF_PATH_LEN + 16];
 	size_t hosts_cap;
 	struct conf_entry *entry;
 	size_t entries_cap;
@@ -350,6 +355,8 @@ static int server_key(struct ctx *x, const char *key, const char *v)
 		return set_abs_path(x, key, v, c->state);
 	if (!strcmp(key, "user"))
 		return set_str(x, key, v, c->user, sizeof(c->user));
+	if (!strcmp(key, "ipv6-ra"))
+		return set_bool(x, key, v, &c->ipv6_ra);
 	return 1;
 }
 
@@ -456,6 +463,35 @@ static int http_key(struct ctx *x, const char *key, const char *v)
 		return set_uint(x, key, v, &h->min_rate, 0, UINT64_MAX / 2);
 	if (!strcmp(key, "access-log"))
 		return set_bool(x, key, v, &h->access_log);
+	return 1;
+}
+
+static int api_key(struct ctx *x, const char *key, const char *v)
+{
+	struct conf_api *a = &x->c->api;
+	if (!strcmp(key, "enabled"))
+		return set_bool(x, key, v, &a->enabled);
+	if (!strcmp(key, "address"))
+		return addr_list_key(x, key, v, a->addrs, &a->naddrs);
+	if (!strcmp(key, "port"))
+		return set_port(x, key, v, &a->port);
+	if (!strcmp(key, "password-hash")) {
+		if (strncmp(v, "$argon2id$", 10))
+			return BAD("not an argon2id hash; make one with: pixied --hash-password");
+		return set_str(x, key, v, a->password_hash, sizeof(a->password_hash));
+	}
+	if (!strcmp(key, "metrics-auth"))
+		return set_bool(x, key, v, &a->metrics_auth);
+	if (!strcmp(key, "host-names")) {
+		for (const char *p = v; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || strchr("-.:[] ,", *p)))
+				return BAD("accepted: host names separated by spaces (e.g. "
+					   "pixied.lan boot.example.org)");
+		return set_str(x, key, v, a->host_names, sizeof(a->host_names));
+	}
+	if (!strcmp(key, "session-timeout"))
+		return set_duration(x, key, v, &a->session_timeout, 60, 30 * 86400);
 	return 1;
 }
 
@@ -601,7 +637,7 @@ static int entry_key(struct ctx *x, const char *key, const char *v)
 }
 
 static const char *const keys_help[] = {
-	[SECT_SERVER] = "interfaces, root, state, user",
+	[SECT_SERVER] = "interfaces, root, state, user, ipv6-ra",
 	[SECT_DHCP] = "mode, range, subnet, router, dns, ntp, domain, lease-time, renewal-time, "
 		      "rebinding-time, decline-time, offer-time, probe, probe-timeout, "
 		      "authoritative, lease-sync, max-offers, ipxe-skip-proxydhcp, "
@@ -615,6 +651,8 @@ static const char *const keys_help[] = {
 	[SECT_HTTP] = "enabled, address, port, max-connections, max-per-client, header-max, "
 		      "timeout, min-rate, access-log",
 	[SECT_MENU] = "title, default, timeout, iso-dir",
+	[SECT_API] = "enabled, address, port, password-hash, metrics-auth, host-names, "
+		     "session-timeout",
 	[SECT_ENTRY] = "type, label, arch, kernel, initrd, args, file, file-bios, file-efi64, "
 		       "file-arm64 (file-<arch>), image",
 };
@@ -659,7 +697,12 @@ static void enter_section(struct ctx *x, const char *section)
 		enum sect_kind kind;
 	} singles[] = {{"server", SECT_SERVER}, {"dhcp", SECT_DHCP},   {"loaders", SECT_LOADERS},
 		       {"tftp", SECT_TFTP},     {"http", SECT_HTTP},
-		       {"menu", SECT_MENU}};
+		       {"menu", SECT_MENU},     {"api", SECT_API}};
+	if (x->hosts_only && strncmp(section, "host ", 5)) {
+		cerr(x, "[%s]: only [host NAME] sections belong in this file (it is written by "
+			"the API); move [%s] to %s", section, section, x->main_name);
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(singles); i++) {
 		if (strcmp(section, singles[i].name))
 			continue;
@@ -753,6 +796,7 @@ static void enter_section(struct ctx *x, const char *section)
 			memset(x->host, 0, sizeof(*x->host));
 			str_copy(x->host->name, name, sizeof(x->host->name));
 			x->host->line = x->line;
+			x->host->from_state = x->hosts_only;
 			x->kind = SECT_HOST;
 			return;
 		}
@@ -817,6 +861,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	case SECT_TFTP: r = tftp_key(x, key, v); break;
 	case SECT_HTTP: r = http_key(x, key, v); break;
 	case SECT_MENU: r = menu_key(x, key, v); break;
+	case SECT_API: r = api_key(x, key, v); break;
 	case SECT_ENTRY: r = entry_key(x, key, v); break;
 	case SECT_NONE: break;
 	}
@@ -864,6 +909,8 @@ static void set_defaults(struct conf *c)
 	c->http.timeout_ms = 30000;
 	c->http.min_rate = 1024;
 	c->http.access_log = true;
+	c->api.enabled = true;
+	c->api.session_timeout = 12 * 3600;
 	str_copy(c->menu.title, "pixied boot menu", sizeof(c->menu.title));
 	c->menu.timeout_ms = 10000;
 }
@@ -939,13 +986,16 @@ static void validate_catalog(struct ctx *x)
 		cerr(x, "[menu] default = %s: no [entry %s]", c->menu.default_entry,
 		     c->menu.default_entry);
 	}
+	const char *main_name = x->name;
 	for (size_t i = 0; i < c->nhosts; i++) {
 		const struct conf_host *h = &c->hosts[i];
 		x->line = h->line;
+		x->name = h->from_state ? x->hosts_name : main_name;
 		if (h->boot[0] && !boot_target_ok(c, h->boot))
 			cerr(x, "[host %s] boot = %s: no [entry %s] (or ISO in [menu] iso-dir)",
 			     h->name, h->boot, h->boot);
 	}
+	x->name = main_name;
 }
 
 static void validate(struct ctx *x)
@@ -989,9 +1039,11 @@ static void validate(struct ctx *x)
 				}
 		}
 	}
+	const char *main_name = x->name;
 	for (size_t i = 0; i < c->nhosts; i++) {
 		struct conf_host *h = &c->hosts[i];
 		x->line = h->line;
+		x->name = h->from_state ? x->hosts_name : main_name;
 		static const uint8_t zero[6];
 		if (!memcmp(h->mac, zero, 6))
 			cerr(x, "[host %s]: mac is required (e.g. mac = 52:54:00:12:34:56)", h->name);
@@ -1016,6 +1068,7 @@ static void validate(struct ctx *x)
 				     fmt_ipv4(a, h->ip));
 		}
 	}
+	x->name = main_name;
 	validate_catalog(x);
 	x->line = 0;
 	if (d->mode == CONF_DHCP_FULL) {
@@ -1084,6 +1137,27 @@ static struct conf *load(struct ctx *x)
 			x->line = (unsigned)r;
 			cerr(x, "syntax error; expected [section], key = value or a ; comment");
 		}
+		if (x->hosts_text) {
+			/* the API's host reservations: only [host NAME] sections */
+			const char *main_name = x->name;
+			x->main_name = main_name;
+			x->name = x->hosts_name;
+			x->text = x->hosts_text;
+			x->textlen = x->hosts_len;
+			x->textpos = 0;
+			x->line = 0;
+			x->cur[0] = 0;
+			x->kind = SECT_NONE;
+			x->nseen = 0;
+			x->hosts_only = true;
+			r = ini_parse_stream(string_reader, x, on_key, x);
+			if (r > 0) {
+				x->line = (unsigned)r;
+				cerr(x, "syntax error; expected [host NAME] or key = value");
+			}
+			x->hosts_only = false;
+			x->name = main_name;
+		}
 		validate(x);
 	}
 	if (x->nerr) {
@@ -1100,6 +1174,34 @@ struct conf *conf_load_string(const char *text, const char *name, char *err, siz
 	if (err && errlen)
 		err[0] = 0;
 	return load(&x);
+}
+
+/* A whole small text file into a malloc'd NUL-terminated buffer. 0 or a negative errno. */
+static int read_small_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	char *buf = malloc(1u << 20);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	size_t n = fread(buf, 1, (1u << 20) - 1, f);
+	bool bad = ferror(f) || !feof(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[n] = 0;
+	if (strlen(buf) != n) {
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
 }
 
 struct conf *conf_load(const char *path, char *err, size_t errlen)
@@ -1148,7 +1250,23 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
 	buf[len] = 0;
 	x.text = buf;
 	x.textlen = len;
-	struct conf *c = load(&x);
+	/* <state>/hosts.conf: its name needs [server] state, so peek at the main file first */
+	char *hosts = NULL;
+	struct conf *peek = conf_load_string(buf, path, NULL, 0);
+	if (peek) {
+		snprintf(x.hosts_name, sizeof(x.hosts_name), "%s/%s", peek->state, CONF_STATE_HOSTS);
+		conf_free(peek);
+		size_t hlen = 0;
+		int hr = read_small_file(x.hosts_name, &hosts, &hlen);
+		if (hr == 0) {
+			x.hosts_text = hosts;
+			x.hosts_len = hlen;
+		} else if (hr != -ENOENT) {
+			cerr(&x, "cannot read %s: %s", x.hosts_name, strerror(-hr));
+		}
+	}
+	struct conf *c = x.nerr ? NULL : load(&x);
+	free(hosts);
 	free(buf);
 	return c;
 }

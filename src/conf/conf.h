@@ -76,6 +76,7 @@ struct conf_host {
 	uint32_t ip;
 	char hostname[CONF_NAME_LEN]; /* option 12; "" = the section name */
 	char boot[CONF_NAME_LEN];     /* catalog entry (boot catalog issue); "" = none */
+	bool from_state;              /* read from <state>/hosts.conf (written by the API) */
 };
 
 struct conf_dhcp {
@@ -120,6 +121,22 @@ struct conf_http {
 	uint64_t timeout_ms;       /* idle/header timeout, default 30 s */
 	uint64_t min_rate;         /* bytes/s a transfer must keep up after the first timeout, default 1024 */
 	bool access_log;           /* one line per request, default yes */
+};
+
+/* [api]: the JSON API, the web UI and /metrics, served by the HTTP server. */
+#define CONF_HOSTNAMES_LEN 512
+struct conf_api {
+	bool enabled;                    /* default yes */
+	uint32_t addrs[CONF_MAX_IFACES]; /* own listeners on these addresses; none = see port */
+	size_t naddrs;
+	uint16_t port;                   /* 0 (default) = the [http] listeners serve the API too;
+					  * else own listeners on this port (on addrs, or on the
+					  * [http] addresses/interfaces) and the [http] ones do not */
+	char password_hash[256];         /* "" = generated at first start ($state/api-password) */
+	bool metrics_auth;               /* /metrics needs a login or token; default no */
+	char host_names[CONF_HOSTNAMES_LEN]; /* names accepted in Host besides our addresses,
+					      * space-separated; "" = addresses only */
+	uint64_t session_timeout;        /* seconds of inactivity; default 12h */
 };
 
 /* ---- the boot catalog: [entry NAME] and [menu] ---- */
@@ -189,6 +206,8 @@ struct conf {
 	char root[CONF_PATH_LEN];  /* default /srv/pixied */
 	char state[CONF_PATH_LEN]; /* default /var/lib/pixied */
 	char user[CONF_NAME_LEN];  /* default pixied; "" or "root" = do not drop */
+	bool ipv6_ra;              /* answer IPv6 router solicitations with a "no router here"
+				    * advertisement (no prefix, lifetime 0); default no */
 	/* [dhcp] + [subnet NAME] */
 	struct conf_dhcp dhcp;
 	struct conf_pool pools[CONF_MAX_POOLS];
@@ -201,11 +220,16 @@ struct conf {
 	char loaders[CONF_ARCH_COUNT][CONF_PATH_LEN];
 	struct conf_tftp tftp;
 	struct conf_http http;
+	struct conf_api api;
 	/* [entry NAME] in file order, and [menu] */
 	struct conf_entry *entries;
 	size_t nentries;
 	struct conf_menu menu;
 };
+
+/* The file the API keeps its host reservations in: <state>/hosts.conf. conf_load reads it
+ * after `path` (only [host NAME] sections are accepted there; hosts get from_state). */
+#define CONF_STATE_HOSTS "hosts.conf"
 
 /*
  * Load and validate `path`. On success returns a new config (free with conf_free) and

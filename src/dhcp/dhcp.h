@@ -32,4 +32,18 @@ void dhcp_service_free(struct dhcp_service *s);
 int dhcp_service_reconfigure(struct dhcp_service *s, const struct conf *c, char *err,
 			     size_t errlen);
 
+/* Report every request and its decision to clients/ (clients_on_dhcp); NULL = stop. */
+struct clients;
+void dhcp_service_set_clients(struct dhcp_service *s, struct clients *c);
+
+/*
+ * Release the lease on ip now (API "release lease"): the address goes back to the pool and
+ * the change is committed to the store before this returns. 0, -ENOENT (no lease on ip),
+ * -ENODEV (mode is not full) or a store error, with a message in err.
+ */
+int dhcp_service_release(struct dhcp_service *s, uint32_t ip, char *err, size_t errlen);
+
+/* The engine (NULL when [dhcp] mode = off): its stats and pools for metrics and the API. */
+const struct dhcp_server *dhcp_service_server(const struct dhcp_service *s);
+
 #endif

@@ -115,6 +115,9 @@ void dhcp_server_probe_done(struct dhcp_server *s, uint32_t ip, bool in_use, int
 /* Counters for metrics/status. */
 struct dhcp_server_stats {
 	uint64_t rx[DHCPINFORM + 1];  /* messages by type; [0] = BOOTP (no option 53) */
+	/* the same by client architecture: [type][conf_arch], [type][CONF_ARCH_COUNT] = no
+	 * option 93 / not a boot client */
+	uint64_t rx_arch[DHCPINFORM + 1][CONF_ARCH_COUNT + 1];
 	uint64_t offers, acks, naks, bootp_replies, inform_acks;
 	uint64_t proxy_offers, proxy_acks;
 	uint64_t declines, releases, probes, probe_conflicts;

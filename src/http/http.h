@@ -56,7 +56,8 @@ struct http_request {
 	uint16_t local_port;
 	const char *body; /* POST/PUT/PATCH only; NULL otherwise */
 	size_t body_len;
-	const void *priv; /* for http_request_header */
+	bool admin_listener; /* came in on an [api] listener (see http_server_route_admin) */
+	const void *priv;    /* for http_request_header */
 };
 
 /* A request header's value (case-insensitive name), NULL when absent. */
@@ -93,6 +94,55 @@ typedef int (*http_route_fn)(void *arg, const struct http_request *req, struct h
 int http_server_route(struct http_server *h, const char *path_prefix, http_route_fn fn, void *arg);
 
 /*
+ * An admin route (API, UI, /metrics): like http_server_route, but when [api] port is set it
+ * is answered only on the API listeners (404 on the boot-file listeners), and the API
+ * listeners answer nothing but admin routes (404). With [api] port unset (0) both kinds
+ * share the [http] listeners. req->admin_listener tells the handler where it came in.
+ */
+int http_server_route_admin(struct http_server *h, const char *path_prefix, http_route_fn fn,
+			    void *arg);
+
+/*
+ * Streaming responses (Server-Sent Events). Inside a route handler, http_response_stream
+ * turns resp into an open-ended response: status and headers (content_type, extra headers)
+ * go out at once, then whatever http_stream_write queues, in order, until the client goes
+ * away, http_stream_close is called, or the server is freed. on_close(arg, s) runs exactly
+ * once when the stream ends for any reason (after it, s is gone: drop the pointer). Streams
+ * are exempt from the idle timeout and min-rate; [http] max-connections still counts them.
+ */
+struct http_stream;
+typedef void (*http_stream_close_fn)(void *arg, struct http_stream *s);
+/* 0 (*out set) or -ENOMEM; -EINVAL for HEAD (answer a plain response instead). */
+int http_response_stream(struct http_response *resp, const struct http_request *req,
+			 http_stream_close_fn on_close, void *arg, struct http_stream **out);
+/* Queue data (copied). -ENOBUFS when more than HTTP_STREAM_QUEUE_MAX bytes are waiting (a
+ * reader that does not keep up: close it), -EPIPE when it is closing. */
+#define HTTP_STREAM_QUEUE_MAX (256u * 1024)
+int http_stream_write(struct http_stream *s, const void *data, size_t len);
+/* End the stream after what is queued (on_close runs later, from the loop). */
+void http_stream_close(struct http_stream *s);
+
+/*
+ * Called once per finished request, after its access-log line (also when the access log is
+ * off): what clients/ and the metrics count. Everything is valid only during the call.
+ */
+struct http_access {
+	const char *method;
+	const char *path;                /* percent-decoded, without the query */
+	const struct http_param *params; /* the query, decoded */
+	size_t nparams;
+	bool is_v6;
+	uint32_t addr4; /* host order, when !is_v6 */
+	int status;     /* status sent (0 if none was) */
+	uint64_t bytes; /* body bytes sent */
+	uint64_t duration_ms;
+	bool complete;     /* the response went out whole */
+	bool admin;        /* an admin route (API/UI/metrics) */
+};
+typedef void (*http_access_fn)(void *arg, const struct http_access *a);
+void http_server_set_access_fn(struct http_server *h, http_access_fn fn, void *arg);
+
+/*
  * Bind the listening sockets (call before privileges are dropped: port 80 needs them) and
  * start MHD. With [http] address set, one socket per address; otherwise one IPv4 socket per
  * interface in ifs (SO_BINDTODEVICE, so every address of it is served) plus IPv6 where the
@@ -122,6 +172,8 @@ struct http_stats {
 	uint64_t requests;
 	uint64_t active;    /* open connections now */
 	uint64_t status[6]; /* responses by class: [1] 1xx ... [5] 5xx */
+	uint64_t bytes;     /* body bytes sent */
+	uint64_t streams;   /* open streams now */
 };
 void http_server_stats(const struct http_server *h, struct http_stats *out);
 

@@ -100,6 +100,12 @@ int store_nextboot_set(struct store *s, const uint8_t mac[6], const char *entry)
 int store_nextboot_get(struct store *s, const uint8_t mac[6], char *buf, size_t buflen);
 int store_nextboot_clear(struct store *s, const uint8_t mac[6]);
 
+/* A MAC's permanent entry (set through the API; wins over its [host] boot = and the menu,
+ * loses to a one-shot next boot). Same conventions as store_nextboot_*. Migration 4. */
+int store_pin_set(struct store *s, const uint8_t mac[6], const char *entry);
+int store_pin_get(struct store *s, const uint8_t mac[6], char *buf, size_t buflen);
+int store_pin_clear(struct store *s, const uint8_t mac[6]);
+
 /*
  * Client records (clients/): one row per MAC with first/last seen (Unix ms) and an opaque
  * blob that clients/ encodes and validates (the store only bounds its size). Written
