@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "clients/clients.h"
 #include "conf/conf.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -49,6 +50,8 @@ struct daemon {
 	struct store *store;
 	struct files *files;
 	struct boot *boot;
+	struct clients *clients;
+	struct loop_timer clients_timer;
 	struct dhcp_service *dhcp;
 	struct tftp_server *tftp;
 	struct http_server *http; /* always created; binds nothing with [http] enabled = no */
@@ -103,36 +106,34 @@ static const char *needs_restart(const struct conf *a, const struct conf *b)
 	return NULL;
 }
 
-static void reload(struct daemon *d)
+/*
+ * Load the config file again and apply it to every service, or to none: on a failure the
+ * services already changed are put back. 0, or a negative errno with the reason in err
+ * (config errors one per line). The API's host changes go through here too.
+ */
+static int apply_reload(struct daemon *d, char *err, size_t errlen)
 {
-	char err[8192];
-	struct conf *nc = conf_load(d->conf_path, err, sizeof(err));
-	if (!nc) {
-		log_errors(err);
-		log_err("main", "reload refused: %s has errors; still running the previous "
-				"configuration", d->conf_path);
-		return;
-	}
+	struct conf *nc = conf_load(d->conf_path, err, errlen);
+	if (!nc)
+		return -EINVAL;
 	const char *what = needs_restart(d->conf, nc);
 	if (what) {
-		log_err("main", "reload refused: %s changed, which needs a restart; still running "
-				"the previous configuration", what);
+		snprintf(err, errlen, "%s changed, which needs a restart", what);
 		conf_free(nc);
-		return;
+		return -EBUSY;
 	}
 	/* Apply to each service; on a failure put the ones already changed back. */
-	int r = files_reconfigure(d->files, nc, err, sizeof(err));
-	if (r == 0 && (r = boot_reconfigure(d->boot, nc, err, sizeof(err))) < 0) {
+	int r = files_reconfigure(d->files, nc, err, errlen);
+	if (r == 0 && (r = boot_reconfigure(d->boot, nc, err, errlen)) < 0) {
 		char e2[256];
 		files_reconfigure(d->files, d->conf, e2, sizeof(e2));
 	}
 	if (r == 0) {
-		r = dhcp_service_reconfigure(d->dhcp, nc, err, sizeof(err));
+		r = dhcp_service_reconfigure(d->dhcp, nc, err, errlen);
 		if (r == 0) {
-			r = d->tftp ? tftp_server_reconfigure(d->tftp, nc, err, sizeof(err)) : 0;
-			/* http */
+			r = d->tftp ? tftp_server_reconfigure(d->tftp, nc, err, errlen) : 0;
 			if (r == 0) {
-				r = http_server_reconfigure(d->http, nc, err, sizeof(err));
+				r = http_server_reconfigure(d->http, nc, err, errlen);
 				if (r < 0 && d->tftp) {
 					char e3[256];
 					tftp_server_reconfigure(d->tftp, d->conf, e3, sizeof(e3));
@@ -150,14 +151,31 @@ static void reload(struct daemon *d)
 		}
 	}
 	if (r < 0) {
-		log_err("main", "reload refused: %s; still running the previous configuration",
-			err);
 		conf_free(nc);
-		return;
+		return r;
 	}
 	conf_free(d->conf);
 	d->conf = nc;
-	log_info("main", "reloaded config=%s", d->conf_path);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	char err[8192];
+	int r = apply_reload(d, err, sizeof(err));
+	if (r == -EINVAL) {
+		log_errors(err);
+		log_err("main", "reload refused: %s has errors; still running the previous "
+				"configuration", d->conf_path);
+	} else if (r == -EBUSY) {
+		log_err("main", "reload refused: %s; still running the previous configuration",
+			err);
+	} else if (r < 0) {
+		log_err("main", "reload refused: %s; still running the previous configuration",
+			err);
+	} else {
+		log_info("main", "reloaded config=%s", d->conf_path);
+	}
 }
 
 static void on_signal(void *arg, int signo)
@@ -230,6 +248,34 @@ static int boot_route(void *arg, const struct http_request *req, struct http_res
 	return http_response_header(resp, "Cache-Control", "no-store");
 }
 
+/* Every second: stall and "booted" marks, and records whose write has waited long enough. */
+static void clients_timer_fn(void *arg)
+{
+	struct daemon *d = arg;
+	clients_tick(d->clients, clients_time_ms());
+	loop_timer_arm(d->loop, &d->clients_timer, loop_now(d->loop) + 1000);
+}
+
+static void on_tftp_event(void *arg, const struct tftp_event *ev)
+{
+	struct daemon *d = arg;
+	if (ev->is_v6 || ev->write)
+		return;
+	struct clients_tftp t = {
+		.what = ev->kind == TFTP_EVENT_START	 ? CLIENTS_XFER_START
+			: ev->kind == TFTP_EVENT_END ? CLIENTS_XFER_END
+						     : CLIENTS_XFER_REFUSED,
+		.ip = ev->addr4,
+		.path = ev->file,
+		.size = ev->size,
+		.bytes = ev->bytes,
+		.duration_ms = ev->duration_ms,
+		.ok = ev->ok,
+		.reason = ev->reason,
+	};
+	clients_on_tftp(d->clients, &t, clients_time_ms());
+}
+
 static int start(struct daemon *d)
 {
 	char err[4096];
@@ -243,6 +289,19 @@ static int start(struct daemon *d)
 		goto fail;
 	if (own_state_dir(c, err, sizeof(err)) < 0) /* files store_open just created */
 		goto fail;
+	/* clients before the DHCP service: its turn-end hook must run first so a turn's client
+	 * writes join the lease commit (clients.h) */
+	d->clients = clients_new(d->store, NULL);
+	if (!d->clients) {
+		snprintf(err, sizeof(err), "clients: out of memory");
+		goto fail;
+	}
+	if (loop_on_turn_end(d->loop, clients_turn_end, d->clients) < 0) {
+		snprintf(err, sizeof(err), "clients: cannot hook the loop");
+		goto fail;
+	}
+	loop_timer_init(&d->clients_timer, clients_timer_fn, d);
+	loop_timer_arm(d->loop, &d->clients_timer, loop_now(d->loop) + 1000);
 	d->files = files_new(c, err, sizeof(err));
 	if (!d->files)
 		goto fail;
@@ -263,6 +322,7 @@ static int start(struct daemon *d)
 		d->tftp = tftp_server_new(d->loop, c, d->files, d->ifs, d->nifs, err, sizeof(err));
 		if (!d->tftp)
 			goto fail;
+		tftp_server_set_event_fn(d->tftp, on_tftp_event, d);
 	}
 	/* http: binds port 80 before privileges are dropped */
 	d->http = http_server_new(d->loop, c, d->files, d->ifs, d->nifs, err, sizeof(err));
@@ -302,6 +362,9 @@ static void stop(struct daemon *d)
 	dhcp_service_free(d->dhcp);
 	files_free(d->files);
 	boot_free(d->boot);
+	if (d->loop && loop_timer_armed(&d->clients_timer))
+		loop_timer_cancel(d->loop, &d->clients_timer);
+	clients_free(d->clients); /* writes what is pending */
 	store_close(d->store);
 	conf_free(d->conf);
 	loop_free(d->loop);
