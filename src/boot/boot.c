@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot/boot_render.h"
@@ -28,6 +29,10 @@
 #define BOOT_MAX_ISOS     1024
 #define BOOT_TEMPLATE_MAX (512u * 1024) /* a template larger than this is refused */
 #define BOOT_SYSFILE_MAX  (4u << 20)
+/* netboot.xyz-style names in the root: re-listed when the root's mtime changes, and at
+ * least this often (a symlink's target can appear without touching the root) */
+#define BOOT_NETBOOT_TTL_MS 2000
+#define BOOT_NETBOOT_MAX    4096 /* more matching names than this: probe each time */
 
 /* syslinux files served under stable names when the root has none of its own */
 static const char *const sys_names[] = {
@@ -43,6 +48,25 @@ struct sysfile {
 	ino_t ino;
 	struct timespec mtime;
 	bool loaded;
+};
+
+/*
+ * The netboot.xyz-style files of the root (local-vars.ipxe, menu.ipxe, HOSTNAME-*.ipxe,
+ * MAC-*.ipxe) as of the last listing, sorted. Valid while the root directory's identity and
+ * mtime are unchanged and the listing is younger than BOOT_NETBOOT_TTL_MS; a listing taken
+ * within a second of the root's mtime is "racy" (a file created in the same clock tick
+ * leaves the mtime as it was) and is not trusted for the next render.
+ */
+struct nbcache {
+	bool listed;   /* names hold a listing (usable by the render that took it) */
+	bool valid;    /* ...and later renders may trust it too (not racy) */
+	bool overflow; /* too many names: root_has() per probe instead */
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	uint64_t at_ms;
+	char **names;
+	size_t n;
 };
 
 struct boot {
@@ -63,7 +87,12 @@ struct boot {
 	char modules_dir[CONF_PATH_LEN];
 	char memdisk_path[CONF_PATH_LEN];
 	struct sysfile sys[NSYS];
+	struct nbcache nbc;
+	boot_report_fn report_fn;
+	void *report_arg;
 };
+
+static void nbcache_drop(struct nbcache *nc);
 
 static struct log_ratelimit rl_store = LOG_RATELIMIT_INIT(10000);
 static struct log_ratelimit rl_scan = LOG_RATELIMIT_INIT(60000);
@@ -280,6 +309,7 @@ void boot_free(struct boot *b)
 	if (b->rootfd >= 0)
 		close(b->rootfd);
 	sys_drop(b);
+	nbcache_drop(&b->nbc);
 	free(b->items);
 	free(b);
 }
@@ -292,6 +322,7 @@ int boot_reconfigure(struct boot *b, const struct conf *c, char *err, size_t err
 	if (b->rootfd >= 0)
 		close(b->rootfd);
 	b->rootfd = fd < 0 ? -1 : fd;
+	nbcache_drop(&b->nbc);
 	b->c = c;
 	b->built = false; /* items point into the old config */
 	free(b->items);
@@ -426,7 +457,8 @@ static const char *family_label(unsigned family, enum boot_format fmt)
 }
 
 /*
- * One-shot next boot, then the host rule, then the menu. A next boot or host rule naming
+ * One-shot next boot, then the permanent entry (pin), then the host rule, then the menu. A
+ * next boot, pin or host rule naming
  * an entry this client cannot boot (unknown name, other architecture, not in this format)
  * is passed over and said in `why`; a passed-over next boot is kept, not consumed.
  * *nextboot is set when the choice is the stored next boot (to be consumed when served).
@@ -469,6 +501,32 @@ static void resolve(struct boot *b, const struct boot_request *rq, unsigned fami
 					 "; next boot %.64s passed over (no such entry, kept)", nb);
 		}
 	}
+	if (b->st) {
+		char pin[STORE_NEXTBOOT_ENTRY_MAX];
+		int r = store_pin_get(b->st, rq->mac, pin, sizeof(pin));
+		if (r < 0)
+			log_rl(&rl_store, LOG_LVL_WARN, "boot",
+			       "permanent entry lookup mac=%s failed: %s", mac, strerror(-r));
+		if (r == 1) {
+			const struct boot_item *it = find_item(b, pin);
+			if (it && boot_item_visible(it, family, fmt)) {
+				ch->rule = BOOT_RULE_PIN;
+				ch->item = it;
+				str_addf(ch->why, sizeof(ch->why),
+					 "permanent entry for %s = %.64s%s", mac, pin, note);
+				return;
+			}
+			if (it)
+				str_addf(
+				    note, sizeof(note),
+				    "; permanent entry %.64s passed over (cannot boot with %s)",
+				    pin, family_label(family, fmt));
+			else
+				str_addf(note, sizeof(note),
+					 "; permanent entry %.64s passed over (no such entry)",
+					 pin);
+		}
+	}
 	const struct conf_host *h = conf_host_by_mac(b->c, rq->mac);
 	if (h && h->boot[0]) {
 		const struct boot_item *it = find_item(b, h->boot);
@@ -483,7 +541,8 @@ static void resolve(struct boot *b, const struct boot_request *rq, unsigned fami
 			 h->boot, it ? "cannot boot with " : "no such entry",
 			 it ? family_label(family, fmt) : "");
 	}
-	str_addf(ch->why, sizeof(ch->why), "no next boot or host rule for %s%s", mac, note);
+	str_addf(ch->why, sizeof(ch->why), "no next boot, permanent entry or host rule for %s%s",
+		 mac, note);
 }
 
 static void consume_nextboot(struct boot *b, const struct boot_request *rq)
@@ -496,18 +555,66 @@ static void consume_nextboot(struct boot *b, const struct boot_request *rq)
 	}
 }
 
+static const char *rule_token(enum boot_rule r)
+{
+	switch (r) {
+	case BOOT_RULE_MENU: return "menu";
+	case BOOT_RULE_HOST: return "host";
+	case BOOT_RULE_NEXTBOOT: return "nextboot";
+	case BOOT_RULE_PIN: return "permanent";
+	}
+	return "?";
+}
+
 static void log_choice(const char *what, const struct boot_request *rq, unsigned family,
-		       const struct boot_choice *ch)
+		       const struct boot_choice *ch, bool preview)
 {
 	char mac[MAC_STRLEN] = "unknown";
 	if (rq->has_mac)
 		fmt_mac(mac, rq->mac);
-	log_info("boot", "%s mac=%s arch=%s rule=%s entry=%s", what, mac,
-		 family ? conf_family_name(family) : "unknown",
-		 ch->rule == BOOT_RULE_MENU   ? "menu"
-		 : ch->rule == BOOT_RULE_HOST ? "host"
-					      : "nextboot",
-		 ch->item ? boot_item_name(ch->item) : "-");
+	if (preview)
+		log_debug("boot", "%s preview mac=%s arch=%s rule=%s entry=%s", what, mac,
+			  family ? conf_family_name(family) : "unknown", rule_token(ch->rule),
+			  ch->item ? boot_item_name(ch->item) : "-");
+	else
+		log_info("boot", "%s mac=%s arch=%s rule=%s entry=%s", what, mac,
+			 family ? conf_family_name(family) : "unknown", rule_token(ch->rule),
+			 ch->item ? boot_item_name(ch->item) : "-");
+}
+
+/* Tell clients/ (boot_set_report_fn) what rq's client was given and will fetch. */
+static void report(struct boot *b, const struct boot_request *rq, const struct boot_choice *ch,
+		   const struct boot_vars *v, unsigned family, enum boot_format fmt)
+{
+	if (!b->report_fn || !rq->has_mac)
+		return;
+	const struct conf_host *h = conf_host_by_mac(b->c, rq->mac);
+	struct boot_report r = {
+	    .mac = rq->mac,
+	    .ip = rq->client_ip,
+	    .entry = ch->item ? boot_item_name(ch->item) : "",
+	    .rule = ch->rule,
+	    .host = h ? h->name : NULL,
+	};
+	struct boot_files f = {0};
+	if (ch->item) {
+		boot_item_files(ch->item, v, family, fmt, &f);
+		int e = boot_files_err(&f);
+		if (e < 0) {
+			/* without its files the report would say "nothing to fetch" */
+			log_rl(&rl_store, LOG_LVL_WARN, "boot", "report for %s skipped: %s",
+			       r.entry, strerror(-e));
+			boot_files_free(&f);
+			return;
+		}
+		for (size_t i = 0; i < f.n; i++) {
+			r.files[i] = f.path[i].p;
+			r.kinds[i] = f.kind[i];
+		}
+		r.nfiles = f.n;
+	}
+	b->report_fn(b->report_arg, &r);
+	boot_files_free(&f);
 }
 
 static void menu_view(const struct boot *b, struct boot_menu *m)
@@ -519,32 +626,136 @@ static void menu_view(const struct boot *b, struct boot_menu *m)
 	m->nitems = b->nitems;
 }
 
+/* ---- netboot.xyz-style files: a cached listing of the root ------------------------------- */
+
+static bool nb_candidate(const char *n)
+{
+	size_t len = strlen(n);
+	if (!strcmp(n, "local-vars.ipxe") || !strcmp(n, "menu.ipxe"))
+		return true;
+	if (len <= 5 || strcmp(n + len - 5, ".ipxe"))
+		return false;
+	return !strncmp(n, "HOSTNAME-", 9) || !strncmp(n, "MAC-", 4);
+}
+
+static void nbcache_drop(struct nbcache *nc)
+{
+	free_names(nc->names, nc->n);
+	memset(nc, 0, sizeof(*nc));
+}
+
+/* Re-list the root when the cache cannot be trusted; on any failure the cache stays
+ * invalid and nb_has() probes the file itself. */
+static void nbcache_refresh(struct boot *b)
+{
+	struct nbcache *nc = &b->nbc;
+	struct stat st;
+	if (b->rootfd < 0 || fstat(b->rootfd, &st) < 0) {
+		nbcache_drop(nc);
+		return;
+	}
+	uint64_t now = time_mono_ms();
+	if (nc->valid && nc->dev == st.st_dev && nc->ino == st.st_ino &&
+	    nc->mtime.tv_sec == st.st_mtim.tv_sec && nc->mtime.tv_nsec == st.st_mtim.tv_nsec &&
+	    now - nc->at_ms < BOOT_NETBOOT_TTL_MS)
+		return;
+	nbcache_drop(nc);
+	int dfd = openat(b->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	bool overflow = false, failed = false;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!nb_candidate(de->d_name) || !root_has(b, de->d_name))
+			continue;
+		if (n == BOOT_NETBOOT_MAX) {
+			overflow = true;
+			break;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **p = realloc(names, ncap * sizeof(*p));
+			if (!p) {
+				failed = true;
+				break;
+			}
+			names = p;
+			cap = ncap;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			failed = true;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (failed) {
+		free_names(names, n);
+		return;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	nc->names = names;
+	nc->n = n;
+	nc->overflow = overflow;
+	nc->dev = st.st_dev;
+	nc->ino = st.st_ino;
+	nc->mtime = st.st_mtim;
+	nc->at_ms = now;
+	nc->listed = true;
+	/* racy: the root changed within the last second; list again on the next render */
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	nc->valid = wall.tv_sec - st.st_mtim.tv_sec > 1;
+}
+
+/* Does the root hold the netboot.xyz-style file `name` (one of nb_candidate's)? */
+static bool nb_has(const struct boot *b, const char *name)
+{
+	const struct nbcache *nc = &b->nbc;
+	if (!nc->listed || nc->overflow)
+		return root_has(b, name);
+	return nc->n && bsearch(&name, nc->names, nc->n, sizeof(*nc->names), cmp_names) != NULL;
+}
+
 /* netboot.xyz-style files that exist in the root right now. */
-static void netboot_files(const struct boot *b, const struct boot_request *rq,
-			  struct boot_netboot *nb)
+static void netboot_files(struct boot *b, const struct boot_request *rq, struct boot_netboot *nb)
 {
 	memset(nb, 0, sizeof(*nb));
-	nb->local_vars = root_has(b, "local-vars.ipxe");
+	nbcache_refresh(b);
+	nb->local_vars = nb_has(b, "local-vars.ipxe");
 	if (rq->hostname[0] && name_ok(rq->hostname)) {
 		snprintf(nb->hostname_file, sizeof(nb->hostname_file), "HOSTNAME-%s.ipxe",
 			 rq->hostname);
-		if (!root_has(b, nb->hostname_file))
+		if (!nb_has(b, nb->hostname_file))
 			nb->hostname_file[0] = '\0';
 	}
 	if (rq->has_mac) {
 		const uint8_t *m = rq->mac;
 		snprintf(nb->mac_file, sizeof(nb->mac_file), "MAC-%02x%02x%02x%02x%02x%02x.ipxe",
 			 m[0], m[1], m[2], m[3], m[4], m[5]);
-		if (!root_has(b, nb->mac_file))
+		if (!nb_has(b, nb->mac_file))
 			nb->mac_file[0] = '\0';
 	}
-	nb->menu = root_has(b, "menu.ipxe");
+	nb->menu = nb_has(b, "menu.ipxe");
 }
 
-int boot_render_ipxe(struct boot *b, const struct boot_request *rq_in, bool consume, char **out,
-		     size_t *len, enum boot_rule *rule)
+/* How a render is used: served (GET or TFTP), HEAD (no consume, no report), or a preview
+ * for the API (no consume, no report, logged at debug). */
+enum render_use { USE_SERVE, USE_HEAD, USE_PREVIEW };
+
+static int render_ipxe(struct boot *b, const struct boot_request *rq_in, enum render_use use,
+		       char **out, size_t *len, enum boot_rule *rule)
 {
 	struct boot_request rq = *rq_in;
+	bool consume = use == USE_SERVE;
 	catalog_refresh(b);
 	complete_request(b, &rq);
 	struct boot_choice ch;
@@ -567,8 +778,28 @@ int boot_render_ipxe(struct boot *b, const struct boot_request *rq_in, bool cons
 		consume_nextboot(b, &rq);
 	if (rule)
 		*rule = ch.rule;
-	log_choice("ipxe", &rq, rq.family, &ch);
+	log_choice("ipxe", &rq, rq.family, &ch, use == USE_PREVIEW);
+	if (use == USE_SERVE)
+		report(b, &rq, &ch, &v, rq.family, BOOT_FMT_IPXE);
 	return 0;
+}
+
+int boot_render_ipxe(struct boot *b, const struct boot_request *rq, bool consume, char **out,
+		     size_t *len, enum boot_rule *rule)
+{
+	return render_ipxe(b, rq, consume ? USE_SERVE : USE_HEAD, out, len, rule);
+}
+
+int boot_preview_ipxe(struct boot *b, const struct boot_request *rq, char **out, size_t *len,
+		      enum boot_rule *rule)
+{
+	return render_ipxe(b, rq, USE_PREVIEW, out, len, rule);
+}
+
+void boot_set_report_fn(struct boot *b, boot_report_fn fn, void *arg)
+{
+	b->report_fn = fn;
+	b->report_arg = arg;
 }
 
 static bool pxl_prefixed(const struct boot *b)
@@ -599,7 +830,9 @@ int boot_render_pxelinux(struct boot *b, const struct boot_request *rq_in, bool 
 		consume_nextboot(b, &rq);
 	if (rule)
 		*rule = ch.rule;
-	log_choice("pxelinux", &rq, CONF_FAM_BIOS, &ch);
+	log_choice("pxelinux", &rq, CONF_FAM_BIOS, &ch, false);
+	if (consume)
+		report(b, &rq, &ch, &v, CONF_FAM_BIOS, BOOT_FMT_PXELINUX);
 	return 0;
 }
 
@@ -925,4 +1158,23 @@ int boot_nextboot_clear(struct boot *b, const uint8_t mac[6])
 	if (!b->st)
 		return -ENODEV;
 	return store_nextboot_clear(b->st, mac);
+}
+
+/* ---- permanent entry (API) ---------------------------------------------------------------- */
+
+int boot_pin_set(struct boot *b, const uint8_t mac[6], const char *entry)
+{
+	if (!b->st)
+		return -ENODEV;
+	catalog_refresh(b);
+	if (!find_item(b, entry))
+		return -ENOENT;
+	return store_pin_set(b->st, mac, entry);
+}
+
+int boot_pin_clear(struct boot *b, const uint8_t mac[6])
+{
+	if (!b->st)
+		return -ENODEV;
+	return store_pin_clear(b->st, mac);
 }

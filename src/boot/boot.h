@@ -100,13 +100,17 @@ const char *boot_rule_name(enum boot_rule r);
  * The iPXE script for rq: its resolved entry, or the menu (after the netboot.xyz-style
  * files local-vars.ipxe, HOSTNAME-<name>.ipxe, MAC-<12 hex>.ipxe, menu.ipxe that exist in
  * the root). With consume, a one-shot next boot that the script embodies is cleared in the
- * store (pass false for HEAD requests). Returns 0 with a malloc'd text in *out (free it)
+ * store (pass false for HEAD requests). With consume the render is also reported
+ * (boot_set_report_fn); without it (HEAD) it is not. A catalog `chain` to lpxelinux.0 is
+ * preceded by `set 210:string ${base}/` so PXELINUX fetches pxelinux.cfg/ and its files
+ * from pixied over HTTP. Returns 0 with a malloc'd text in *out (free it)
  * and its length, or a negative errno (-ENOMEM). rule (may be NULL) says which rule chose.
  */
 int boot_render_ipxe(struct boot *b, const struct boot_request *rq, bool consume, char **out,
 		     size_t *len, enum boot_rule *rule);
 
-/* The PXELINUX config for rq (BIOS), same rules; entries PXELINUX cannot boot are left out. */
+/* The PXELINUX config for rq (BIOS), same rules; entries PXELINUX cannot boot are left out.
+ * Reported when consume is set, its files as paths beneath the root. */
 int boot_render_pxelinux(struct boot *b, const struct boot_request *rq, bool consume, char **out,
 			 size_t *len, enum boot_rule *rule);
 
@@ -136,7 +140,9 @@ int boot_pin_clear(struct boot *b, const uint8_t mac[6]);
 /*
  * What boot/ decided for a client, reported each time it renders a script or config for a
  * known MAC (not for HEAD, not for previews): clients/ turns it into the "boot-choice"
- * event and the files it waits for before calling the client booted.
+ * event and the files it waits for before calling the client booted. For the menu (entry
+ * "") nfiles is 0 and means "the user chooses", not "nothing to fetch": do not declare
+ * expectations then. The report and its strings are valid only during the call.
  */
 enum boot_file_kind { BOOT_FILE_SCRIPT, BOOT_FILE_KERNEL, BOOT_FILE_INITRD, BOOT_FILE_ISO,
 		      BOOT_FILE_LOADER, BOOT_FILE_OTHER };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
 
@@ -392,6 +393,18 @@ const char *boot_item_chain(const struct boot_item *it, unsigned family)
 	return it->entry->chain;
 }
 
+static void url_basename(const char *url, size_t n, const char **b, size_t *bl);
+
+/* lpxelinux.0 or pxelinux.0 (any case), in any folder or URL */
+static bool chain_is_pxelinux(const char *target)
+{
+	const char *b;
+	size_t bl;
+	url_basename(target, strlen(target), &b, &bl);
+	return (bl == 11 && !strncasecmp(b, "lpxelinux.0", 11)) ||
+	       (bl == 10 && !strncasecmp(b, "pxelinux.0", 10));
+}
+
 bool boot_item_visible(const struct boot_item *it, unsigned family, enum boot_format fmt)
 {
 	enum conf_entry_kind k = boot_item_kind(it);
@@ -403,8 +416,9 @@ bool boot_item_visible(const struct boot_item *it, unsigned family, enum boot_fo
 		if (k == CONF_ENTRY_SANBOOT || k == CONF_ENTRY_SHELL)
 			return false;
 		if (k == CONF_ENTRY_CHAIN) {
+			/* a chain to PXELINUX itself would only come back here: left out */
 			const char *t = boot_item_chain(it, CONF_FAM_BIOS);
-			return t[0] && !boot_is_url(t);
+			return t[0] && !boot_is_url(t) && !chain_is_pxelinux(t);
 		}
 		return true;
 	}
@@ -508,6 +522,85 @@ static void url_basename(const char *url, size_t n, const char **b, size_t *bl)
 	*bl = end - start;
 }
 
+bool boot_chain_is_lpxelinux(const char *target)
+{
+	const char *b;
+	size_t bl;
+	url_basename(target, strlen(target), &b, &bl);
+	return bl == 11 && !strncasecmp(b, "lpxelinux.0", 11);
+}
+
+/* ---- what a client fetches (boot/'s report) ------------------------------------------------ */
+
+static void files_add(struct boot_files *f, enum boot_file_kind k, const char *path,
+		      const struct boot_vars *v, enum boot_format fmt)
+{
+	if (f->n == BOOT_REPORT_FILES_MAX)
+		return;
+	struct boot_buf *o = &f->path[f->n];
+	boot_buf_init(o);
+	if (fmt == BOOT_FMT_IPXE) {
+		line_url(o, path, v);
+	} else {
+		/* as the PXELINUX config names it, minus its "::": beneath the root */
+		while (*path == '/')
+			path++;
+		line_expand(o, path, v);
+	}
+	boot_buf_put(o, "", 0); /* a NUL-terminated empty string for an empty path */
+	f->kind[f->n++] = k;
+}
+
+void boot_item_files(const struct boot_item *it, const struct boot_vars *v, unsigned family,
+		     enum boot_format fmt, struct boot_files *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct conf_entry *e = it->entry;
+	switch (boot_item_kind(it)) {
+	case CONF_ENTRY_LINUX:
+		files_add(out, BOOT_FILE_KERNEL, e->kernel, v, fmt);
+		for (size_t i = 0; i < e->ninitrd && i < CONF_MAX_INITRDS; i++)
+			files_add(out, BOOT_FILE_INITRD, e->initrd[i], v, fmt);
+		break;
+	case CONF_ENTRY_CHAIN: {
+		const char *t =
+		    boot_item_chain(it, fmt == BOOT_FMT_PXELINUX ? CONF_FAM_BIOS : family);
+		if (fmt == BOOT_FMT_PXELINUX)
+			files_add(out, BOOT_FILE_OTHER, "pxechn.c32", v, fmt);
+		const char *b;
+		size_t bl;
+		url_basename(t, strlen(t), &b, &bl);
+		bool script = bl > 5 && !strncasecmp(b + bl - 5, ".ipxe", 5);
+		files_add(out, script ? BOOT_FILE_SCRIPT : BOOT_FILE_LOADER, t, v, fmt);
+		break;
+	}
+	case CONF_ENTRY_SANBOOT: files_add(out, BOOT_FILE_ISO, boot_item_image(it), v, fmt); break;
+	case CONF_ENTRY_MEMDISK:
+		/* memdisk loads the whole image as its initrd, then boots it from memory */
+		files_add(out, BOOT_FILE_KERNEL, "memdisk", v, fmt);
+		files_add(out, BOOT_FILE_INITRD, boot_item_image(it), v, fmt);
+		break;
+	case CONF_ENTRY_LOCAL:
+	case CONF_ENTRY_SHELL:
+	case CONF_ENTRY_REBOOT: break; /* nothing to fetch */
+	}
+}
+
+int boot_files_err(const struct boot_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->path[i].err)
+			return f->path[i].err;
+	return 0;
+}
+
+void boot_files_free(struct boot_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		boot_buf_free(&f->path[i]);
+	f->n = 0;
+}
+
 static void ipxe_linux(struct boot_buf *o, const struct conf_entry *e, const struct boot_vars *v)
 {
 	struct boot_buf urls[CONF_MAX_INITRDS];
@@ -553,6 +646,18 @@ static void ipxe_body(struct boot_buf *o, const struct boot_item *it, const stru
 	switch (boot_item_kind(it)) {
 	case CONF_ENTRY_LINUX: ipxe_linux(o, it->entry, v); break;
 	case CONF_ENTRY_CHAIN:
+		if (boot_chain_is_lpxelinux(boot_item_chain(it, family))) {
+			/* lpxelinux.0 under iPXE reads option 210 (path prefix, RFC 5071 §5) from
+			 * the DHCP reply iPXE hands it; pointed at our HTTP base it fetches
+			 * pxelinux.cfg/ and the kernel from pixied over HTTP. Our address
+			 * unknown: iPXE's own ${next-server}. */
+			boot_buf_puts(o, "set 210:string ");
+			if (v->base && v->base[0])
+				boot_escape_value(o, v->base);
+			else
+				boot_buf_puts(o, "http://${next-server}");
+			boot_buf_puts(o, "/\n");
+		}
 		boot_buf_puts(o, "chain ");
 		line_url(o, boot_item_chain(it, family), v);
 		boot_buf_puts(o, "\n");

@@ -108,6 +108,26 @@ struct boot_netboot {
 	bool menu;                              /* menu.ipxe */
 };
 
+/* Is this chain target PXELINUX's HTTP-capable build (basename lpxelinux.0)? The iPXE
+ * renderer sets option 210 to ${base}/ before chaining it. */
+bool boot_chain_is_lpxelinux(const char *target);
+
+/*
+ * What a client will fetch to boot `it`, in order, with its kind (boot/'s report): URLs as
+ * the iPXE script has them, or paths as the PXELINUX config names them (beneath the root,
+ * without "::"). Empty for local, shell and reboot. At most BOOT_REPORT_FILES_MAX.
+ */
+struct boot_files {
+	struct boot_buf path[BOOT_REPORT_FILES_MAX]; /* NUL-terminated unless err */
+	enum boot_file_kind kind[BOOT_REPORT_FILES_MAX];
+	size_t n;
+};
+void boot_item_files(const struct boot_item *it, const struct boot_vars *v, unsigned family,
+		     enum boot_format fmt, struct boot_files *out);
+/* 0, or the first path's buffer error (-ENOMEM, -E2BIG). */
+int boot_files_err(const struct boot_files *f);
+void boot_files_free(struct boot_files *f);
+
 /* The iPXE script (client of `family`; nb may be NULL). 0 or the buffer's error. */
 int boot_render_ipxe_script(const struct boot_menu *m, const struct boot_choice *ch,
 			    const struct boot_vars *v, unsigned family,

@@ -37,6 +37,7 @@ struct store {
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *lease_put, *lease_del, *lease_all, *lease_by_ip;
 	sqlite3_stmt *nb_set, *nb_get, *nb_clear;
+	sqlite3_stmt *pin_set, *pin_get, *pin_clear;
 	sqlite3_stmt *cl_put, *cl_get, *cl_all, *cl_del, *cl_prune;
 	char db_path[PATH_MAX];
 };
@@ -69,6 +70,12 @@ static const char *const migrations[] = {
 	"  data BLOB NOT NULL"
 	");"
 	"CREATE INDEX clients_last_seen ON clients (last_seen);",
+	/* 4: permanent boot entry per MAC (set through the API) */
+	"CREATE TABLE pins ("
+	"  mac BLOB PRIMARY KEY,"
+	"  entry TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL"
+	");",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -283,6 +290,11 @@ static int prepare_all(struct store *s, char *err, size_t errlen)
 			     " set_at = excluded.set_at"},
 		{&s->nb_get, "SELECT entry FROM nextboot WHERE mac = ?1"},
 		{&s->nb_clear, "DELETE FROM nextboot WHERE mac = ?1"},
+		{&s->pin_set, "INSERT INTO pins (mac, entry, set_at) VALUES (?1, ?2, ?3)"
+			      " ON CONFLICT (mac) DO UPDATE SET entry = excluded.entry,"
+			      " set_at = excluded.set_at"},
+		{&s->pin_get, "SELECT entry FROM pins WHERE mac = ?1"},
+		{&s->pin_clear, "DELETE FROM pins WHERE mac = ?1"},
 		{&s->cl_put, "INSERT INTO clients (mac, first_seen, last_seen, data)"
 			     " VALUES (?1, ?2, ?3, ?4)"
 			     " ON CONFLICT (mac) DO UPDATE SET first_seen = excluded.first_seen,"
@@ -308,7 +320,8 @@ static void finalize_all(struct store *s)
 				&s->lease_put, &s->lease_del, &s->lease_all,
 				&s->nb_set,    &s->nb_get,    &s->nb_clear,
 				&s->lease_by_ip, &s->cl_put,   &s->cl_get,
-				&s->cl_all,    &s->cl_del,    &s->cl_prune};
+				&s->cl_all,    &s->cl_del,    &s->cl_prune,
+				&s->pin_set,   &s->pin_get,   &s->pin_clear};
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
@@ -597,14 +610,15 @@ int store_lease_by_ip(struct store *s, uint32_t ip, struct store_lease *l)
 
 /* ---- one-shot next boot ---------------------------------------------------------------- */
 
-int store_nextboot_set(struct store *s, const uint8_t mac[6], const char *entry)
+/* A MAC -> entry table (nextboot, pins): the three statements and a name for errors. */
+static int entry_set(struct store *s, sqlite3_stmt *st, const char *what, const uint8_t mac[6],
+		     const char *entry)
 {
 	if (!mac || !entry)
 		return -EINVAL;
 	size_t n = strnlen(entry, STORE_NEXTBOOT_ENTRY_MAX);
 	if (n == 0 || n >= STORE_NEXTBOOT_ENTRY_MAX || !is_printable(entry, n))
 		return -EINVAL;
-	sqlite3_stmt *st = s->nb_set;
 	int rc = sqlite3_bind_blob(st, 1, mac, 6, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 2, entry, (int)n, SQLITE_STATIC);
@@ -612,20 +626,20 @@ int store_nextboot_set(struct store *s, const uint8_t mac[6], const char *entry)
 		rc = sqlite3_bind_int64(st, 3, time_wall());
 	if (rc != SQLITE_OK) {
 		sqlite3_clear_bindings(st);
-		return sql_fail(s, "nextboot set: bind", rc);
+		return sql_fail(s, what, rc);
 	}
-	return stmt_run(s, st, "nextboot set");
+	return stmt_run(s, st, what);
 }
 
-int store_nextboot_get(struct store *s, const uint8_t mac[6], char *buf, size_t buflen)
+static int entry_get(struct store *s, sqlite3_stmt *st, const char *what, const uint8_t mac[6],
+		     char *buf, size_t buflen)
 {
 	if (!mac || !buf || buflen == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	sqlite3_stmt *st = s->nb_get;
 	int rc = sqlite3_bind_blob(st, 1, mac, 6, SQLITE_STATIC);
 	if (rc != SQLITE_OK)
-		return sql_fail(s, "nextboot get: bind", rc);
+		return sql_fail(s, what, rc);
 
 	int ret;
 	rc = sqlite3_step(st);
@@ -647,21 +661,53 @@ int store_nextboot_get(struct store *s, const uint8_t mac[6], char *buf, size_t 
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;
 	} else {
-		ret = sql_fail(s, "nextboot get", rc);
+		ret = sql_fail(s, what, rc);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;
 }
 
-int store_nextboot_clear(struct store *s, const uint8_t mac[6])
+static int entry_clear(struct store *s, sqlite3_stmt *st, const char *what, const uint8_t mac[6])
 {
 	if (!mac)
 		return -EINVAL;
-	int rc = sqlite3_bind_blob(s->nb_clear, 1, mac, 6, SQLITE_STATIC);
+	int rc = sqlite3_bind_blob(st, 1, mac, 6, SQLITE_STATIC);
 	if (rc != SQLITE_OK)
-		return sql_fail(s, "nextboot clear: bind", rc);
-	return stmt_run(s, s->nb_clear, "nextboot clear");
+		return sql_fail(s, what, rc);
+	return stmt_run(s, st, what);
+}
+
+int store_nextboot_set(struct store *s, const uint8_t mac[6], const char *entry)
+{
+	return entry_set(s, s->nb_set, "nextboot set", mac, entry);
+}
+
+int store_nextboot_get(struct store *s, const uint8_t mac[6], char *buf, size_t buflen)
+{
+	return entry_get(s, s->nb_get, "nextboot get", mac, buf, buflen);
+}
+
+int store_nextboot_clear(struct store *s, const uint8_t mac[6])
+{
+	return entry_clear(s, s->nb_clear, "nextboot clear", mac);
+}
+
+/* ---- permanent entry (pin) ------------------------------------------------------------- */
+
+int store_pin_set(struct store *s, const uint8_t mac[6], const char *entry)
+{
+	return entry_set(s, s->pin_set, "pin set", mac, entry);
+}
+
+int store_pin_get(struct store *s, const uint8_t mac[6], char *buf, size_t buflen)
+{
+	return entry_get(s, s->pin_get, "pin get", mac, buf, buflen);
+}
+
+int store_pin_clear(struct store *s, const uint8_t mac[6])
+{
+	return entry_clear(s, s->pin_clear, "pin clear", mac);
 }
 
 /* ---- client records -------------------------------------------------------------------- */

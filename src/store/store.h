@@ -1,6 +1,6 @@
 /*
  * store — pixied's persistent state in SQLite (WAL) under the state directory:
- * DHCP leases, per-client records (clients/) and one-shot boot assignments.
+ * DHCP leases, per-client records (clients/), one-shot and permanent boot assignments.
  *
  * One interface so another backend could follow. Writes are grouped by the caller into
  * one transaction per event-loop turn (store_begin/store_commit). The store takes an

@@ -1,8 +1,10 @@
 /*
  * Unit tests for boot/ with its facts around it: a scratch root under /tmp, a real store.
- * Resolution order (one-shot next boot, host rule, menu; what is passed over and why), the
+ * Resolution order (one-shot next boot, permanent entry, host rule, menu; what is passed over
+ * and why), the report to clients/ (entry, rule, files) and the preview that makes none, the
  * next boot consumed once and kept across a store reopen, the catalog from iso-dir and its
- * rescan, netboot.xyz files chained in order when they exist, the PXELINUX config lookup
+ * rescan, netboot.xyz files chained in order when they exist (a cached listing that sees files
+ * appear and vanish), the PXELINUX config lookup
  * (which name gets the generated config, which ones answer "not found"), templates and the
  * syslinux files under stable names.
  */
@@ -187,6 +189,7 @@ struct resolve_row {
 	const char *name;
 	const uint8_t *mac;
 	const char *nextboot; /* stored before rendering, or NULL */
+	const char *pin;      /* permanent entry stored before rendering, or NULL */
 	unsigned family;
 	enum boot_rule rule;
 	const char *body; /* a line the script must hold */
@@ -195,32 +198,49 @@ struct resolve_row {
 };
 
 static const struct resolve_row resolve_rows[] = {
-    {"next_boot_wins_over_host_rule", MAC_RULE, "shell", CONF_FAM_EFI64, BOOT_RULE_NEXTBOOT,
+    {"next_boot_wins_over_host_rule", MAC_RULE, "shell", NULL, CONF_FAM_EFI64, BOOT_RULE_NEXTBOOT,
      "\nshell\n", "one-shot next boot for 02:00:00:00:00:01 = shell (now cleared)", false},
-    {"host_rule_applies_without_next_boot", MAC_RULE, NULL, CONF_FAM_EFI64, BOOT_RULE_HOST,
+    {"host_rule_applies_without_next_boot", MAC_RULE, NULL, NULL, CONF_FAM_EFI64, BOOT_RULE_HOST,
      "\nkernel http://10.77.0.1/debian/linux initrd=initrd.gz hostname=station-01\n",
      "[host station-01] boot = debian", false},
-    {"menu_for_a_host_without_rule", MAC_PLAIN, NULL, CONF_FAM_EFI64, BOOT_RULE_MENU,
+    {"menu_for_a_host_without_rule", MAC_PLAIN, NULL, NULL, CONF_FAM_EFI64, BOOT_RULE_MENU,
      "\nchoose --timeout 3000 --default debian target && goto ${target}\n",
-     "no next boot or host rule for 02:00:00:00:00:02", false},
-    {"menu_for_an_unknown_machine", MAC_NONE, NULL, CONF_FAM_BIOS, BOOT_RULE_MENU,
-     "\nitem freedos freedos\n", "no next boot or host rule for 02:00:00:00:00:99", false},
-    {"menu_when_the_mac_is_unknown", NULL, NULL, CONF_FAM_BIOS, BOOT_RULE_MENU, "\n:pixied/menu\n",
-     "the client's MAC address is unknown", false},
-    {"next_boot_naming_no_entry_is_passed_over_and_kept", MAC_RULE, "gone", CONF_FAM_EFI64,
+     "no next boot, permanent entry or host rule for 02:00:00:00:00:02", false},
+    {"menu_for_an_unknown_machine", MAC_NONE, NULL, NULL, CONF_FAM_BIOS, BOOT_RULE_MENU,
+     "\nitem freedos freedos\n", "no next boot, permanent entry or host rule for 02:00:00:00:00:99",
+     false},
+    {"menu_when_the_mac_is_unknown", NULL, NULL, NULL, CONF_FAM_BIOS, BOOT_RULE_MENU,
+     "\n:pixied/menu\n", "the client's MAC address is unknown", false},
+    {"next_boot_naming_no_entry_is_passed_over_and_kept", MAC_RULE, "gone", NULL, CONF_FAM_EFI64,
      BOOT_RULE_HOST, "\nkernel ", "next boot gone passed over (no such entry, kept)", true},
-    {"next_boot_for_another_arch_is_passed_over_and_kept", MAC_PLAIN, "freedos", CONF_FAM_EFI64,
-     BOOT_RULE_MENU, "\n:pixied/menu\n",
+    {"next_boot_for_another_arch_is_passed_over_and_kept", MAC_PLAIN, "freedos", NULL,
+     CONF_FAM_EFI64, BOOT_RULE_MENU, "\n:pixied/menu\n",
      "next boot freedos passed over (cannot boot with efi64, kept)", true},
-    {"next_boot_for_this_arch_is_served", MAC_PLAIN, "freedos", CONF_FAM_BIOS, BOOT_RULE_NEXTBOOT,
-     "\nkernel http://10.77.0.1/memdisk iso raw\n", "= freedos", false},
-    {"host_rule_for_another_arch_falls_to_the_menu", MAC_BIOSRULE, NULL, CONF_FAM_EFI64,
+    {"next_boot_for_this_arch_is_served", MAC_PLAIN, "freedos", NULL, CONF_FAM_BIOS,
+     BOOT_RULE_NEXTBOOT, "\nkernel http://10.77.0.1/memdisk iso raw\n", "= freedos", false},
+    {"host_rule_for_another_arch_falls_to_the_menu", MAC_BIOSRULE, NULL, NULL, CONF_FAM_EFI64,
      BOOT_RULE_MENU, "\n:pixied/menu\n",
      "[host biosonly] boot = freedos passed over (cannot boot with efi64)", false},
-    {"host_rule_may_name_an_iso_from_iso_dir", MAC_ISO, NULL, CONF_FAM_EFI64, BOOT_RULE_HOST,
+    {"host_rule_may_name_an_iso_from_iso_dir", MAC_ISO, NULL, NULL, CONF_FAM_EFI64, BOOT_RULE_HOST,
      "\nsanboot http://10.77.0.1/iso/b.iso\n", "[host isohost] boot = b.iso", false},
-    {"next_boot_may_name_an_iso", MAC_PLAIN, "a.iso", CONF_FAM_BIOS, BOOT_RULE_NEXTBOOT,
+    {"next_boot_may_name_an_iso", MAC_PLAIN, "a.iso", NULL, CONF_FAM_BIOS, BOOT_RULE_NEXTBOOT,
      "\nsanboot http://10.77.0.1/iso/a.iso\n", "= a.iso", false},
+    /* the permanent entry (pin): below a next boot, above the host rule and the menu */
+    {"pin_wins_over_host_rule", MAC_RULE, NULL, "shell", CONF_FAM_EFI64, BOOT_RULE_PIN, "\nshell\n",
+     "permanent entry for 02:00:00:00:00:01 = shell", false},
+    {"pin_wins_over_the_menu", MAC_PLAIN, NULL, "local", CONF_FAM_BIOS, BOOT_RULE_PIN,
+     "\nsanboot --no-describe --drive 0x80\n", "permanent entry for 02:00:00:00:00:02 = local",
+     false},
+    {"next_boot_wins_over_pin", MAC_RULE, "local", "shell", CONF_FAM_EFI64, BOOT_RULE_NEXTBOOT,
+     "\nexit\n", "one-shot next boot for 02:00:00:00:00:01 = local (now cleared)", false},
+    {"pin_naming_no_entry_is_passed_over_for_the_host_rule", MAC_RULE, NULL, "gone", CONF_FAM_EFI64,
+     BOOT_RULE_HOST, "\nkernel ",
+     "[host station-01] boot = debian; permanent entry gone passed over (no such entry)", false},
+    {"pin_for_another_arch_is_passed_over_for_the_menu", MAC_PLAIN, NULL, "freedos", CONF_FAM_EFI64,
+     BOOT_RULE_MENU, "\n:pixied/menu\n",
+     "permanent entry freedos passed over (cannot boot with efi64)", false},
+    {"pin_may_name_an_iso", MAC_NONE, NULL, "b.iso", CONF_FAM_EFI64, BOOT_RULE_PIN,
+     "\nsanboot http://10.77.0.1/iso/b.iso\n", "= b.iso", false},
 };
 
 static void run_resolve_row(void **state)
@@ -230,6 +250,8 @@ static void run_resolve_row(void **state)
 	fx_open(&fx, NULL);
 	if (r->nextboot)
 		assert_int_equal(store_nextboot_set(fx.st, r->mac, r->nextboot), 0);
+	if (r->pin)
+		assert_int_equal(store_pin_set(fx.st, r->mac, r->pin), 0);
 	enum boot_rule rule;
 	char *s = render(&fx, r->mac, r->family, true, &rule);
 	if (!strstr(s, r->body) || !strstr(s, r->why))
@@ -242,6 +264,11 @@ static void run_resolve_row(void **state)
 		char buf[64];
 		assert_int_equal(store_nextboot_get(fx.st, r->mac, buf, sizeof(buf)),
 				 r->nextboot_kept ? 1 : 0);
+	}
+	if (r->pin) { /* never consumed */
+		char buf[64];
+		assert_int_equal(store_pin_get(fx.st, r->mac, buf, sizeof(buf)), 1);
+		assert_string_equal(buf, r->pin);
 	}
 	free(s);
 	fx_close(&fx);
@@ -318,6 +345,307 @@ static void test_nextboot_api_checks_the_entry(void **state)
 	assert_int_equal(boot_nextboot_set(b, MAC_PLAIN, "shell"), -ENODEV);
 	boot_free(b);
 	conf_free(c);
+}
+
+static void test_pin_api_checks_the_entry_and_is_never_consumed(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx, NULL);
+	assert_int_equal(boot_pin_set(fx.b, MAC_PLAIN, "nope"), -ENOENT);
+	assert_int_equal(boot_pin_set(fx.b, MAC_PLAIN, "a.iso"), 0);
+	enum boot_rule rule;
+	for (int i = 0; i < 2; i++) { /* served twice: still pinned */
+		free(render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, &rule));
+		assert_int_equal(rule, BOOT_RULE_PIN);
+	}
+	assert_int_equal(boot_pin_clear(fx.b, MAC_PLAIN), 0);
+	assert_int_equal(boot_pin_clear(fx.b, MAC_PLAIN), 0);
+	free(render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, &rule));
+	assert_int_equal(rule, BOOT_RULE_MENU);
+	fx_close(&fx);
+	struct conf *c = load_conf(NULL);
+	char err[256];
+	struct boot *b = boot_new(c, NULL, err, sizeof(err));
+	assert_non_null(b);
+	assert_int_equal(boot_pin_set(b, MAC_PLAIN, "shell"), -ENODEV);
+	assert_int_equal(boot_pin_clear(b, MAC_PLAIN), -ENODEV);
+	boot_free(b);
+	conf_free(c);
+}
+
+/* ---- the report to clients/ and the preview ------------------------------------------------ */
+
+#define MAX_REPORTS 4
+struct got_report {
+	uint8_t mac[6];
+	uint32_t ip;
+	char entry[64], host[64];
+	enum boot_rule rule;
+	size_t nfiles;
+	char files[BOOT_REPORT_FILES_MAX][128];
+	enum boot_file_kind kinds[BOOT_REPORT_FILES_MAX];
+};
+static struct got_report reports[MAX_REPORTS];
+static size_t nreports;
+
+static void on_report(void *arg, const struct boot_report *r)
+{
+	assert_ptr_equal(arg, &nreports);
+	assert_true(nreports < MAX_REPORTS);
+	struct got_report *g = &reports[nreports++];
+	memset(g, 0, sizeof(*g));
+	memcpy(g->mac, r->mac, 6);
+	g->ip = r->ip;
+	str_copy(g->entry, r->entry, sizeof(g->entry));
+	str_copy(g->host, r->host ? r->host : "(null)", sizeof(g->host));
+	g->rule = r->rule;
+	g->nfiles = r->nfiles;
+	for (size_t i = 0; i < r->nfiles; i++) {
+		str_copy(g->files[i], r->files[i], sizeof(g->files[i]));
+		g->kinds[i] = r->kinds[i];
+	}
+}
+
+enum use { SERVE, HEAD, PREVIEW };
+
+struct report_row {
+	const char *name;
+	const uint8_t *mac;
+	const char *nextboot, *pin;
+	unsigned family;
+	enum use use;
+	size_t nreports; /* 0 or 1 */
+	const char *entry, *host;
+	enum boot_rule rule;
+	size_t nfiles;
+	const char *files[3];
+	enum boot_file_kind kinds[3];
+};
+
+static const struct report_row report_rows[] = {
+    {"served_script_reports_host_rule_entry_and_its_files",
+     MAC_RULE,
+     NULL,
+     NULL,
+     CONF_FAM_EFI64,
+     SERVE,
+     1,
+     "debian",
+     "station-01",
+     BOOT_RULE_HOST,
+     2,
+     {"http://10.77.0.1/debian/linux", "http://10.77.0.1/debian/initrd.gz"},
+     {BOOT_FILE_KERNEL, BOOT_FILE_INITRD}},
+    {"served_menu_reports_an_empty_entry_and_no_files",
+     MAC_PLAIN,
+     NULL,
+     NULL,
+     CONF_FAM_EFI64,
+     SERVE,
+     1,
+     "",
+     "plain",
+     BOOT_RULE_MENU,
+     0,
+     {NULL},
+     {0}},
+    {"machine_without_host_section_reports_no_host",
+     MAC_NONE,
+     NULL,
+     NULL,
+     CONF_FAM_BIOS,
+     SERVE,
+     1,
+     "",
+     "(null)",
+     BOOT_RULE_MENU,
+     0,
+     {NULL},
+     {0}},
+    {"next_boot_is_reported_with_its_iso",
+     MAC_PLAIN,
+     "a.iso",
+     NULL,
+     CONF_FAM_EFI64,
+     SERVE,
+     1,
+     "a.iso",
+     "plain",
+     BOOT_RULE_NEXTBOOT,
+     1,
+     {"http://10.77.0.1/iso/a.iso"},
+     {BOOT_FILE_ISO}},
+    {"pin_is_reported_as_permanent",
+     MAC_RULE,
+     NULL,
+     "freedos",
+     CONF_FAM_BIOS,
+     SERVE,
+     1,
+     "freedos",
+     "station-01",
+     BOOT_RULE_PIN,
+     2,
+     {"http://10.77.0.1/memdisk", "http://10.77.0.1/iso/fdos.img"},
+     {BOOT_FILE_KERNEL, BOOT_FILE_INITRD}},
+    {"local_boot_reports_nothing_to_fetch",
+     MAC_PLAIN,
+     NULL,
+     "local",
+     CONF_FAM_BIOS,
+     SERVE,
+     1,
+     "local",
+     "plain",
+     BOOT_RULE_PIN,
+     0,
+     {NULL},
+     {0}},
+    {"head_request_reports_nothing",
+     MAC_RULE,
+     NULL,
+     NULL,
+     CONF_FAM_EFI64,
+     HEAD,
+     0,
+     NULL,
+     NULL,
+     0,
+     0,
+     {NULL},
+     {0}},
+    {"preview_reports_nothing",
+     MAC_RULE,
+     "shell",
+     NULL,
+     CONF_FAM_EFI64,
+     PREVIEW,
+     0,
+     NULL,
+     NULL,
+     0,
+     0,
+     {NULL},
+     {0}},
+    {"unknown_mac_reports_nothing",
+     NULL,
+     NULL,
+     NULL,
+     CONF_FAM_EFI64,
+     SERVE,
+     0,
+     NULL,
+     NULL,
+     0,
+     0,
+     {NULL},
+     {0}},
+};
+
+static void run_report_row(void **state)
+{
+	const struct report_row *r = *state;
+	struct fixture fx;
+	fx_open(&fx, NULL);
+	nreports = 0;
+	boot_set_report_fn(fx.b, on_report, &nreports);
+	if (r->nextboot)
+		assert_int_equal(boot_nextboot_set(fx.b, r->mac, r->nextboot), 0);
+	if (r->pin)
+		assert_int_equal(boot_pin_set(fx.b, r->mac, r->pin), 0);
+	struct boot_request rq = {
+	    .client_ip = CLIENT_IP, .server_ip = SERVER_IP, .family = r->family};
+	if (r->mac) {
+		rq.has_mac = true;
+		memcpy(rq.mac, r->mac, 6);
+	}
+	char *out = NULL;
+	size_t len = 0;
+	if (r->use == PREVIEW)
+		assert_int_equal(boot_preview_ipxe(fx.b, &rq, &out, &len, NULL), 0);
+	else
+		assert_int_equal(boot_render_ipxe(fx.b, &rq, r->use == SERVE, &out, &len, NULL), 0);
+	free(out);
+	assert_int_equal(nreports, r->nreports);
+	if (r->nreports) {
+		const struct got_report *g = &reports[0];
+		assert_memory_equal(g->mac, r->mac, 6);
+		assert_int_equal(g->ip, CLIENT_IP);
+		assert_string_equal(g->entry, r->entry);
+		assert_string_equal(g->host, r->host);
+		assert_int_equal(g->rule, r->rule);
+		assert_int_equal(g->nfiles, r->nfiles);
+		for (size_t i = 0; i < r->nfiles; i++) {
+			assert_string_equal(g->files[i], r->files[i]);
+			assert_int_equal(g->kinds[i], r->kinds[i]);
+		}
+	}
+	fx_close(&fx);
+}
+
+/* The preview is the script a GET would get, and it leaves the next boot in place. */
+static void test_preview_matches_the_served_script_and_keeps_next_boot(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx, NULL);
+	assert_int_equal(boot_nextboot_set(fx.b, MAC_RULE, "shell"), 0);
+	struct boot_request rq = {.client_ip = CLIENT_IP,
+				  .server_ip = SERVER_IP,
+				  .family = CONF_FAM_EFI64,
+				  .has_mac = true};
+	memcpy(rq.mac, MAC_RULE, 6);
+	char *pv = NULL;
+	size_t pvlen = 0;
+	enum boot_rule rule;
+	for (int i = 0; i < 2; i++) {
+		free(pv);
+		assert_int_equal(boot_preview_ipxe(fx.b, &rq, &pv, &pvlen, &rule), 0);
+		assert_int_equal(rule, BOOT_RULE_NEXTBOOT);
+	}
+	char *s = render(&fx, MAC_RULE, CONF_FAM_EFI64, true, &rule);
+	assert_int_equal(rule, BOOT_RULE_NEXTBOOT);
+	/* the same script but for the note on consuming */
+	const char *pv_body = strstr(pv, "\n# client:"), *s_body = strstr(s, "\n# client:");
+	assert_non_null(pv_body);
+	assert_non_null(s_body);
+	assert_string_equal(pv_body, s_body);
+	assert_non_null(strstr(pv, "(kept: not consumed by this request)"));
+	free(pv);
+	free(s);
+	free(render(&fx, MAC_RULE, CONF_FAM_EFI64, true, &rule));
+	assert_int_equal(rule, BOOT_RULE_HOST);
+	fx_close(&fx);
+}
+
+/* A served PXELINUX config reports paths beneath the root (no "::", no URL). */
+static void test_served_pxelinux_config_reports_root_paths(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx, NULL);
+	nreports = 0;
+	boot_set_report_fn(fx.b, on_report, &nreports);
+	struct files_client who = {.proto = "tftp", .addr4 = CLIENT_IP};
+	char *data;
+	size_t len;
+	assert_int_equal(
+	    boot_files_gen(fx.b, "pxelinux.cfg/01-02-00-00-00-00-01", &who, &data, &len), 1);
+	free(data);
+	assert_int_equal(nreports, 1);
+	assert_string_equal(reports[0].entry, "debian");
+	assert_int_equal(reports[0].rule, BOOT_RULE_HOST);
+	assert_int_equal(reports[0].nfiles, 2);
+	assert_string_equal(reports[0].files[0], "debian/linux");
+	assert_string_equal(reports[0].files[1], "debian/initrd.gz");
+	/* the names that answer "not found" report nothing */
+	nreports = 0;
+	assert_int_equal(boot_files_gen(fx.b, "pxelinux.cfg/00000000-0000-0000-0000-000000000000",
+					&who, &data, &len),
+			 -ENOENT);
+	assert_int_equal(nreports, 0);
+	fx_close(&fx);
 }
 
 /* ---- iso-dir ------------------------------------------------------------------------------ */
@@ -497,6 +825,65 @@ static void test_lease_hostname_picks_hostname_file_and_is_escaped(void **state)
 	assert_int_equal(boot_nextboot_set(fx.b, MAC_NONE, "debian"), 0);
 	s = render(&fx, MAC_NONE, CONF_FAM_BIOS, true, NULL);
 	assert_non_null(strstr(s, " hostname=x%20%3B%20reboot\n"));
+	free(s);
+	fx_close(&fx);
+}
+
+/* Set the root's mtime to an hour ago: a listing of it is then not "racy" and is kept. */
+static void age_root(void)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = time_wall() - 3600}};
+	assert_int_equal(utimensat(AT_FDCWD, rootdir, ts, 0), 0);
+}
+
+/* The lookups are cached (one listing of the root), yet files that appear or vanish are
+ * seen by the next render: creating or deleting one changes the root's mtime. */
+static void test_netboot_files_appearing_and_vanishing_are_seen_next_render(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx, NULL);
+	age_root();
+	char *s = render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL);
+	assert_null(strstr(s, "chain --autofree"));
+	free(s);
+	put("MAC-020000000002.ipxe", "#!ipxe\n");
+	bump_dir_mtime(".");
+	s = render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL);
+	assert_non_null(strstr(s, "\nchain --autofree MAC-020000000002.ipxe ||\n"));
+	free(s);
+	put("menu.ipxe", "#!ipxe\n"); /* racy: same second as the last listing */
+	s = render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL);
+	assert_non_null(strstr(s, "\nchain --autofree menu.ipxe ||\n"));
+	free(s);
+	del("MAC-020000000002.ipxe");
+	s = render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL);
+	assert_null(strstr(s, "MAC-020000000002.ipxe"));
+	assert_non_null(strstr(s, "\nchain --autofree menu.ipxe ||\n"));
+	free(s);
+	fx_close(&fx);
+}
+
+/* White-box proof that the listing is reused: a file slipped in behind the cache's back
+ * (the root's mtime put back as it was) is not seen until the mtime moves. */
+static void test_netboot_listing_is_reused_while_the_root_is_unchanged(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx, NULL);
+	age_root();
+	struct stat before;
+	assert_int_equal(stat(rootdir, &before), 0);
+	free(render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL));
+	put("local-vars.ipxe", "#!ipxe\n");
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, before.st_mtim};
+	assert_int_equal(utimensat(AT_FDCWD, rootdir, ts, 0), 0);
+	char *s = render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL);
+	assert_null(strstr(s, "local-vars.ipxe")); /* cached listing */
+	free(s);
+	bump_dir_mtime(".");
+	s = render(&fx, MAC_PLAIN, CONF_FAM_BIOS, true, NULL);
+	assert_non_null(strstr(s, "\nchain --autofree local-vars.ipxe ||\n"));
 	free(s);
 	fx_close(&fx);
 }
@@ -880,6 +1267,10 @@ int main(void)
 	ONE(test_head_request_does_not_consume_next_boot);
 	ONE(test_next_boot_survives_a_restart);
 	ONE(test_nextboot_api_checks_the_entry);
+	ONE(test_pin_api_checks_the_entry_and_is_never_consumed);
+	ROWS(report_rows, run_report_row);
+	ONE(test_preview_matches_the_served_script_and_keeps_next_boot);
+	ONE(test_served_pxelinux_config_reports_root_paths);
 	ONE(test_iso_dir_adds_sorted_sanboot_entries);
 	ONE(test_iso_dir_is_rescanned_when_it_changes);
 	ONE(test_missing_iso_dir_gives_config_entries_only);
@@ -887,6 +1278,8 @@ int main(void)
 	ONE(test_reconfigure_to_a_missing_root_switches_and_says_why);
 	ROWS(nbx_rows, run_nbx_row);
 	ONE(test_lease_hostname_picks_hostname_file_and_is_escaped);
+	ONE(test_netboot_files_appearing_and_vanishing_are_seen_next_render);
+	ONE(test_netboot_listing_is_reused_while_the_root_is_unchanged);
 	ROWS(pxl_rows, run_pxl_row);
 	ONE(test_pxelinux_consumes_next_boot);
 	ONE(test_template_is_expanded_for_the_client);

@@ -58,6 +58,9 @@ static const char catalog_conf[] =
     "label = iPXE shell\n"
     "[entry reboot]\n"
     "type = reboot\n"
+    "[entry pxelinux]\n"
+    "label = PXELINUX menu over HTTP\n"
+    "file-bios = syslinux/lpxelinux.0\n"
     "[entry efi-only]\n"
     "kernel = http://mirror.example/efi/vmlinuz\n"
     "arch = efi64 arm64\n";
@@ -400,6 +403,9 @@ static const struct vis_row vis_rows[] = {
     {"pxelinux_chains_the_bios_file", "nbxyz", CONF_FAM_BIOS, BOOT_FMT_PXELINUX, true},
     {"pxelinux_hides_efi_only_entries", "efi-only", CONF_FAM_BIOS, BOOT_FMT_PXELINUX, false},
     {"iso_is_shown_everywhere_in_ipxe", "debian-12.iso", CONF_FAM_ARM64, BOOT_FMT_IPXE, true},
+    {"chain_to_lpxelinux_is_offered_by_ipxe", "pxelinux", CONF_FAM_BIOS, BOOT_FMT_IPXE, true},
+    {"chain_to_lpxelinux_is_not_offered_by_pxelinux_itself", "pxelinux", CONF_FAM_BIOS,
+     BOOT_FMT_PXELINUX, false},
 };
 
 static void run_vis_row(void **state)
@@ -451,6 +457,8 @@ static const struct golden_row golden_rows[] = {
      BOOT_FMT_IPXE, false, false},
     {"chain_ipxe_matches_golden", "chain.ipxe", "nbxyz", BOOT_RULE_HOST, CONF_FAM_EFI64,
      BOOT_FMT_IPXE, false, false},
+    {"chain_to_lpxelinux_sets_option_210_to_our_http_base", "chain-lpxelinux.ipxe", "pxelinux",
+     BOOT_RULE_PIN, CONF_FAM_BIOS, BOOT_FMT_IPXE, false, false},
     {"sanboot_ipxe_matches_golden", "sanboot.ipxe", "live", BOOT_RULE_NEXTBOOT, CONF_FAM_EFI64,
      BOOT_FMT_IPXE, false, false},
     {"memdisk_ipxe_matches_golden", "memdisk.ipxe", "freedos", BOOT_RULE_HOST, CONF_FAM_BIOS,
@@ -492,7 +500,8 @@ static void test_pxelinux_without_bootable_entries_boots_the_local_disk(void **s
 	struct boot_item only[2] = {*item("live"), *item("shell")};
 	struct boot_menu m = {.title = "t", .default_name = "", .items = only, .nitems = 2};
 	struct boot_choice ch = {.rule = BOOT_RULE_MENU};
-	snprintf(ch.why, sizeof(ch.why), "no next boot or host rule for 52:54:00:12:34:56");
+	snprintf(ch.why, sizeof(ch.why),
+		 "no next boot, permanent entry or host rule for 52:54:00:12:34:56");
 	struct boot_vars v = lab_vars(CONF_FAM_BIOS);
 	struct boot_buf o;
 	boot_buf_init(&o);
@@ -575,18 +584,37 @@ static void test_args_with_initrd_keep_their_own(void **state)
 	boot_buf_free(&o);
 }
 
+/* Our address unknown (no base): PXELINUX is pointed at iPXE's own next-server. */
+static void test_lpxelinux_chain_without_base_uses_next_server(void **state)
+{
+	(void)state;
+	struct boot_menu m = lab_menu();
+	struct boot_choice ch = {.rule = BOOT_RULE_HOST, .item = item("pxelinux")};
+	struct boot_vars v = lab_vars(CONF_FAM_BIOS);
+	v.base = "";
+	struct boot_buf o;
+	boot_buf_init(&o);
+	assert_int_equal(boot_render_ipxe_script(&m, &ch, &v, CONF_FAM_BIOS, NULL, &o), 0);
+	assert_non_null(strstr(o.p, "\nset 210:string http://${next-server}/\nchain "));
+	boot_buf_free(&o);
+}
+
 static void run_golden_row(void **state)
 {
 	const struct golden_row *r = *state;
 	struct boot_menu m = lab_menu();
 	struct boot_choice ch = {.rule = r->rule, .item = r->entry ? item(r->entry) : NULL};
-	if (r->rule == BOOT_RULE_HOST)
+	if (r->rule == BOOT_RULE_PIN)
+		snprintf(ch.why, sizeof(ch.why), "permanent entry for 52:54:00:12:34:56 = %s",
+			 r->entry);
+	else if (r->rule == BOOT_RULE_HOST)
 		snprintf(ch.why, sizeof(ch.why), "[host station-01] boot = %s", r->entry);
 	else if (r->rule == BOOT_RULE_NEXTBOOT)
 		snprintf(ch.why, sizeof(ch.why),
 			 "one-shot next boot for 52:54:00:12:34:56 = %s (now cleared)", r->entry);
 	else
-		snprintf(ch.why, sizeof(ch.why), "no next boot or host rule for 52:54:00:12:34:56");
+		snprintf(ch.why, sizeof(ch.why),
+			 "no next boot, permanent entry or host rule for 52:54:00:12:34:56");
 	struct boot_vars v = lab_vars(r->family);
 	struct boot_netboot nb = {.local_vars = true, .menu = true};
 	snprintf(nb.hostname_file, sizeof(nb.hostname_file), "HOSTNAME-station-01.ipxe");
@@ -599,6 +627,117 @@ static void run_golden_row(void **state)
 	assert_int_equal(ret, 0);
 	check_golden(r->file, o.p);
 	boot_buf_free(&o);
+}
+
+/* ---- what a client fetches (the report's files) ---------------------------------------- */
+
+struct files_row {
+	const char *name;
+	const char *entry;
+	unsigned family;
+	enum boot_format fmt;
+	size_t n;
+	const char *path[4];
+	enum boot_file_kind kind[4];
+};
+
+static const struct files_row files_rows[] = {
+    {"linux_fetches_kernel_then_initrds_as_urls",
+     "debian",
+     CONF_FAM_EFI64,
+     BOOT_FMT_IPXE,
+     3,
+     {"http://10.77.0.1/debian/linux", "http://10.77.0.1/debian/initrd.gz",
+      "http://10.77.0.1/firmware.cpio.gz"},
+     {BOOT_FILE_KERNEL, BOOT_FILE_INITRD, BOOT_FILE_INITRD}},
+    {"linux_in_pxelinux_fetches_paths_beneath_the_root",
+     "debian",
+     CONF_FAM_BIOS,
+     BOOT_FMT_PXELINUX,
+     3,
+     {"debian/linux", "debian/initrd.gz", "firmware.cpio.gz"},
+     {BOOT_FILE_KERNEL, BOOT_FILE_INITRD, BOOT_FILE_INITRD}},
+    {"chain_fetches_the_loader_for_the_arch",
+     "nbxyz",
+     CONF_FAM_EFI64,
+     BOOT_FMT_IPXE,
+     1,
+     {"http://10.77.0.1/netboot.xyz.efi"},
+     {BOOT_FILE_LOADER}},
+    {"chain_in_pxelinux_fetches_pxechn_then_the_loader",
+     "nbxyz",
+     CONF_FAM_BIOS,
+     BOOT_FMT_PXELINUX,
+     2,
+     {"pxechn.c32", "netboot.xyz.kpxe"},
+     {BOOT_FILE_OTHER, BOOT_FILE_LOADER}},
+    {"sanboot_fetches_the_iso",
+     "live",
+     CONF_FAM_EFI64,
+     BOOT_FMT_IPXE,
+     1,
+     {"http://10.77.0.1/iso/live.iso"},
+     {BOOT_FILE_ISO}},
+    {"iso_from_iso_dir_fetches_itself",
+     "debian-12.iso",
+     CONF_FAM_BIOS,
+     BOOT_FMT_IPXE,
+     1,
+     {"http://10.77.0.1/iso/debian-12.iso"},
+     {BOOT_FILE_ISO}},
+    {"memdisk_fetches_memdisk_then_the_whole_image",
+     "freedos",
+     CONF_FAM_BIOS,
+     BOOT_FMT_IPXE,
+     2,
+     {"http://10.77.0.1/memdisk", "http://10.77.0.1/iso/fdos.iso"},
+     {BOOT_FILE_KERNEL, BOOT_FILE_INITRD}},
+    {"local_fetches_nothing", "local", CONF_FAM_BIOS, BOOT_FMT_IPXE, 0, {NULL}, {0}},
+    {"shell_fetches_nothing", "shell", CONF_FAM_EFI64, BOOT_FMT_IPXE, 0, {NULL}, {0}},
+    {"reboot_fetches_nothing", "reboot", CONF_FAM_BIOS, BOOT_FMT_PXELINUX, 0, {NULL}, {0}},
+    {"url_kernel_is_reported_as_its_url",
+     "efi-only",
+     CONF_FAM_EFI64,
+     BOOT_FMT_IPXE,
+     1,
+     {"http://mirror.example/efi/vmlinuz"},
+     {BOOT_FILE_KERNEL}},
+};
+
+static void run_files_row(void **state)
+{
+	const struct files_row *r = *state;
+	struct boot_vars v = lab_vars(r->family);
+	struct boot_files f;
+	boot_item_files(item(r->entry), &v, r->family, r->fmt, &f);
+	assert_int_equal(boot_files_err(&f), 0);
+	assert_int_equal(f.n, r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		assert_string_equal(f.path[i].p, r->path[i]);
+		assert_int_equal(f.kind[i], r->kind[i]);
+	}
+	boot_files_free(&f);
+}
+
+struct lpx_row {
+	const char *name;
+	const char *target;
+	bool is_lpxelinux;
+};
+
+static const struct lpx_row lpx_rows[] = {
+    {"lpxelinux_at_the_root_is_lpxelinux", "lpxelinux.0", true},
+    {"lpxelinux_in_a_folder_is_lpxelinux", "syslinux/lpxelinux.0", true},
+    {"lpxelinux_url_with_query_is_lpxelinux", "http://x/b/LPXELINUX.0?x=1", true},
+    {"tftp_only_pxelinux_is_not", "pxelinux.0", false},
+    {"a_name_ending_in_lpxelinux_is_not", "xlpxelinux.0", false},
+    {"an_ipxe_script_is_not", "lpxelinux.0.ipxe", false},
+};
+
+static void run_lpx_row(void **state)
+{
+	const struct lpx_row *r = *state;
+	assert_int_equal(boot_chain_is_lpxelinux(r->target), r->is_lpxelinux);
 }
 
 /* ---- buffer limits ----------------------------------------------------------------------------
@@ -625,6 +764,7 @@ static void test_rule_names(void **state)
 	assert_string_equal(boot_rule_name(BOOT_RULE_MENU), "menu");
 	assert_string_equal(boot_rule_name(BOOT_RULE_HOST), "host rule");
 	assert_string_equal(boot_rule_name(BOOT_RULE_NEXTBOOT), "next boot");
+	assert_string_equal(boot_rule_name(BOOT_RULE_PIN), "permanent");
 }
 
 int main(void)
@@ -645,11 +785,14 @@ int main(void)
 	ROWS(query_rows, run_query_row);
 	ROWS(vis_rows, run_vis_row);
 	ROWS(golden_rows, run_golden_row);
+	ROWS(files_rows, run_files_row);
+	ROWS(lpx_rows, run_lpx_row);
 	ONE(test_pxelinux_without_bootable_entries_boots_the_local_disk);
 	ONE(test_ipxe_menu_without_entries_for_arch_exits);
 	ONE(test_menu_default_not_visible_falls_back_to_first_visible);
 	ONE(test_zero_timeout_waits_for_a_choice);
 	ONE(test_args_with_initrd_keep_their_own);
+	ONE(test_lpxelinux_chain_without_base_uses_next_server);
 	ONE(test_output_over_the_limit_is_e2big);
 	ONE(test_rule_names);
 	return _cmocka_run_group_tests("boot_render", tests, n, setup, teardown);

@@ -749,7 +749,7 @@ static void test_schema_version_is_recorded(void **state)
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -758,47 +758,67 @@ static void test_schema_version_is_recorded(void **state)
 	sqlite3_close(db);
 }
 
-/* ---- nextboot -------------------------------------------------------------------------- */
+/* ---- nextboot and pins: two MAC -> entry tables with the same contract -------------------- */
 
-static void test_nextboot_set_get_clear_and_persist(void **state)
+struct entry_api {
+	const char *name;
+	const char *table;
+	int (*set)(struct store *, const uint8_t *, const char *);
+	int (*get)(struct store *, const uint8_t *, char *, size_t);
+	int (*clear)(struct store *, const uint8_t *);
+};
+static const struct entry_api entry_apis[] = {
+	{"nextboot", "nextboot", store_nextboot_set, store_nextboot_get, store_nextboot_clear},
+	{"pin", "pins", store_pin_set, store_pin_get, store_pin_clear},
+};
+
+static void entry_set_get_clear_and_persist(struct fx *f, const struct entry_api *api)
 {
-	struct fx *f = *state;
 	const uint8_t m1[6] = {0x00, 0x18, 0xe7, 0x42, 0x84, 0x3a};
 	const uint8_t m2[6] = {0x00, 0x18, 0xe7, 0x42, 0x84, 0x3b};
 	char buf[STORE_NEXTBOOT_ENTRY_MAX];
 
 	struct store *s = open_ok(f);
-	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 0); /* none yet */
+	assert_int_equal(api->get(s, m1, buf, sizeof(buf)), 0); /* none yet */
 	assert_string_equal(buf, "");
-	assert_int_equal(store_nextboot_set(s, m1, "memtest"), 0);
-	assert_int_equal(store_nextboot_set(s, m1, "rescue"), 0); /* set replaces */
-	assert_int_equal(store_nextboot_set(s, m2, "install-debian"), 0);
-	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 1);
+	assert_int_equal(api->set(s, m1, "memtest"), 0);
+	assert_int_equal(api->set(s, m1, "rescue"), 0); /* set replaces */
+	assert_int_equal(api->set(s, m2, "install-debian"), 0);
+	assert_int_equal(api->get(s, m1, buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "rescue");
 	store_close(s);
 
-	s = open_ok(f); /* a restart keeps pending one-shots */
-	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 1);
+	s = open_ok(f); /* a restart keeps them */
+	assert_int_equal(api->get(s, m1, buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "rescue");
-	assert_int_equal(store_nextboot_get(s, m2, buf, sizeof(buf)), 1);
+	assert_int_equal(api->get(s, m2, buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "install-debian");
 
-	/* consumed when served: get, then clear in the same transaction */
+	/* cleared inside a transaction */
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 1);
-	assert_int_equal(store_nextboot_clear(s, m1), 0);
+	assert_int_equal(api->get(s, m1, buf, sizeof(buf)), 1);
+	assert_int_equal(api->clear(s, m1), 0);
 	assert_int_equal(store_commit(s), 0);
-	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 0);
-	assert_int_equal(store_nextboot_clear(s, m1), 0); /* absent: still 0 */
+	assert_int_equal(api->get(s, m1, buf, sizeof(buf)), 0);
+	assert_int_equal(api->clear(s, m1), 0); /* absent: still 0 */
 	store_close(s);
 
 	s = open_ok(f);
-	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 0);
-	assert_int_equal(store_nextboot_get(s, m2, buf, sizeof(buf)), 1);
+	assert_int_equal(api->get(s, m1, buf, sizeof(buf)), 0);
+	assert_int_equal(api->get(s, m2, buf, sizeof(buf)), 1);
 	store_close(s);
 }
 
-static void test_nextboot_rejects_bad_entries_and_small_buffers(void **state)
+static void test_nextboot_and_pin_set_get_clear_and_persist(void **state)
+{
+	struct fx *f = *state;
+	for (size_t i = 0; i < ARRAY_SIZE(entry_apis); i++) {
+		entry_set_get_clear_and_persist(f, &entry_apis[i]);
+		raw_exec(f, "DELETE FROM nextboot; DELETE FROM pins;");
+	}
+}
+
+static void test_nextboot_and_pin_rejects_bad_entries_and_small_buffers(void **state)
 {
 	struct fx *f = *state;
 	const uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
@@ -822,33 +842,84 @@ static void test_nextboot_rejects_bad_entries_and_small_buffers(void **state)
 		{"non-ASCII", "caf\xc3\xa9", -EINVAL},
 	};
 	struct store *s = open_ok(f);
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-		if (store_nextboot_set(s, mac, rows[i].entry) != rows[i].want)
-			fail_msg("%s: expected %d", rows[i].name, rows[i].want);
-	assert_int_equal(store_nextboot_set(s, NULL, "x"), -EINVAL);
+	for (size_t a = 0; a < ARRAY_SIZE(entry_apis); a++) {
+		const struct entry_api *api = &entry_apis[a];
+		for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+			if (api->set(s, mac, rows[i].entry) != rows[i].want)
+				fail_msg("%s %s: expected %d", api->name, rows[i].name,
+					 rows[i].want);
+		assert_int_equal(api->set(s, NULL, "x"), -EINVAL);
+		assert_int_equal(api->clear(s, NULL), -EINVAL);
 
-	/* the last valid set was e127 */
-	char big[128], small[127];
-	assert_int_equal(store_nextboot_get(s, mac, small, sizeof(small)), -ENOSPC);
-	assert_string_equal(small, "");
-	assert_int_equal(store_nextboot_get(s, mac, big, sizeof(big)), 1);
-	assert_string_equal(big, e127);
-	assert_int_equal(store_nextboot_get(s, mac, big, 0), -EINVAL);
+		/* the last valid set was e127 */
+		char big[128], small[127];
+		assert_int_equal(api->get(s, mac, small, sizeof(small)), -ENOSPC);
+		assert_string_equal(small, "");
+		assert_int_equal(api->get(s, mac, big, sizeof(big)), 1);
+		assert_string_equal(big, e127);
+		assert_int_equal(api->get(s, mac, big, 0), -EINVAL);
+	}
 	store_close(s);
 }
 
-static void test_nextboot_read_back_is_sanitised(void **state)
+static void test_nextboot_and_pin_read_back_is_sanitised(void **state)
 {
 	struct fx *f = *state;
 	make_schema(f);
-	raw_exec(f, "INSERT INTO nextboot VALUES (x'020000000001', 're' || char(1) || 'scue', 0);"
-		    "INSERT INTO nextboot VALUES (x'020000000002', char(1,2), 0);");
 	const uint8_t m1[6] = {2, 0, 0, 0, 0, 1}, m2[6] = {2, 0, 0, 0, 0, 2};
+	for (size_t a = 0; a < ARRAY_SIZE(entry_apis); a++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO %s VALUES (x'020000000001', 're' || char(1) || 'scue', 0);"
+			 "INSERT INTO %s VALUES (x'020000000002', char(1,2), 0);",
+			 entry_apis[a].table, entry_apis[a].table);
+		raw_exec(f, sql);
+		char buf[64];
+		struct store *s = open_ok(f);
+		assert_int_equal(entry_apis[a].get(s, m1, buf, sizeof(buf)), 1);
+		assert_string_equal(buf, "rescue");
+		assert_int_equal(entry_apis[a].get(s, m2, buf, sizeof(buf)), 0); /* names nothing */
+		store_close(s);
+	}
+}
+
+static void test_pin_and_nextboot_of_a_mac_are_independent(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t mac[6] = {2, 0, 0, 0, 0, 7};
+	char buf[64];
+	struct store *s = open_ok(f);
+	assert_int_equal(store_pin_set(s, mac, "debian"), 0);
+	assert_int_equal(store_nextboot_set(s, mac, "memtest"), 0);
+	assert_int_equal(store_nextboot_clear(s, mac), 0); /* clearing one keeps the other */
+	assert_int_equal(store_pin_get(s, mac, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "debian");
+	assert_int_equal(store_nextboot_set(s, mac, "memtest"), 0);
+	assert_int_equal(store_pin_clear(s, mac), 0);
+	assert_int_equal(store_nextboot_get(s, mac, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "memtest");
+	store_close(s);
+}
+
+/* A state directory written by the previous release (schema 3) gains the pins table and
+ * keeps what it had. */
+static void test_schema_3_database_is_migrated_to_4_keeping_its_rows(void **state)
+{
+	struct fx *f = *state;
+	make_schema(f);
+	raw_exec(f, "DROP TABLE pins; PRAGMA user_version = 3;"
+		    "INSERT INTO nextboot VALUES (x'020000000001', 'rescue', 0);");
+	const uint8_t m1[6] = {2, 0, 0, 0, 0, 1};
 	char buf[64];
 	struct store *s = open_ok(f);
 	assert_int_equal(store_nextboot_get(s, m1, buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "rescue");
-	assert_int_equal(store_nextboot_get(s, m2, buf, sizeof(buf)), 0); /* names nothing */
+	assert_int_equal(store_pin_get(s, m1, buf, sizeof(buf)), 0);
+	assert_int_equal(store_pin_set(s, m1, "debian"), 0);
+	store_close(s);
+	s = open_ok(f);
+	assert_int_equal(store_pin_get(s, m1, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "debian");
 	store_close(s);
 }
 
@@ -876,9 +947,11 @@ int main(void)
 		T(test_bad_rows_are_skipped_and_good_rows_kept),
 		T(test_hostname_read_back_is_terminated_and_printable_only),
 		T(test_schema_version_is_recorded),
-		T(test_nextboot_set_get_clear_and_persist),
-		T(test_nextboot_rejects_bad_entries_and_small_buffers),
-		T(test_nextboot_read_back_is_sanitised),
+		T(test_nextboot_and_pin_set_get_clear_and_persist),
+		T(test_nextboot_and_pin_rejects_bad_entries_and_small_buffers),
+		T(test_nextboot_and_pin_read_back_is_sanitised),
+		T(test_pin_and_nextboot_of_a_mac_are_independent),
+		T(test_schema_3_database_is_migrated_to_4_keeping_its_rows),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

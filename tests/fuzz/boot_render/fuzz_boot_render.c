@@ -7,7 +7,8 @@
  * client-controlled value used for every variable (host name, MAC, UUID, ...). Both
  * formats are rendered twice, once with harmless values and once with the fuzzed one:
  * the fuzzed value must not change the number of lines (no injected command), and
- * nothing may crash or read out of bounds.
+ * nothing may crash or read out of bounds. The files each entry makes a client fetch
+ * (boot_item_files, for boot/'s report) must be as many with either value, each one line.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -111,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      .items = items,
 			      .nitems = n};
 	unsigned sel = take(&in);
-	struct boot_choice ch = {.rule = (enum boot_rule)(sel % 3)};
+	struct boot_choice ch = {.rule = (enum boot_rule)(sel % 4)};
 	if (ch.rule != BOOT_RULE_MENU)
 		ch.item = &items[(sel / 3) % n];
 	take_str(&in, ch.why, sizeof(ch.why));
@@ -136,6 +137,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  "bios"};
 	struct boot_vars hostile = {value, value, value, value, value, value, value};
 	for (int fmt = 0; fmt < 2; fmt++) {
+		/* what each entry makes a client fetch (boot/'s report): as many files whatever
+		 * the values, each one line */
+		for (size_t i = 0; i < n; i++) {
+			struct boot_files fa, fb2;
+			boot_item_files(&items[i], &plain, family, (enum boot_format)fmt, &fa);
+			boot_item_files(&items[i], &hostile, family, (enum boot_format)fmt, &fb2);
+			if (fa.n != fb2.n || fa.n > BOOT_REPORT_FILES_MAX)
+				abort();
+			for (size_t k = 0; k < fb2.n; k++)
+				if (!boot_files_err(&fb2) &&
+				    (strlen(fb2.path[k].p) != fb2.path[k].len ||
+				     memchr(fb2.path[k].p, '\n', fb2.path[k].len)))
+					abort();
+			boot_files_free(&fa);
+			boot_files_free(&fb2);
+		}
 		size_t a = render(&m, &ch, &plain, family, &nb, fmt, prefixed);
 		size_t b = render(&m, &ch, &hostile, family, &nb, fmt, prefixed);
 		if (a != (size_t)-1 && b != (size_t)-1 && a != b)
