@@ -6,9 +6,13 @@
 #
 #   sudo bench/boot.sh                         5 boots per firmware and stack (~15 min, 2 CPUs)
 #   sudo BENCH_BOOTS=3 BENCH_FWS=bios bench/boot.sh
-#   sudo BENCH_RA=1 bench/boot.sh              also "pixied+RA" and "ref+RA": each stack with
-#                                              a router advertisement answering iPXE's IPv6
-#                                              solicitations (an experiment: pixied sends none)
+#   sudo BENCH_RA=1 bench/boot.sh              also "pixied-noRA" (ipv6-ra = no) and "ref+RA"
+#                                              (the reference plus a script sending the same
+#                                              "no router" advertisement): like against like
+#
+# pixied runs with [server] ipv6-ra = yes (it answers iPXE's IPv6 router solicitations with
+# "no router here", so iPXE does not wait ~13 s for IPv6 autoconfiguration); the reference
+# stack as it ships sends no advertisement.
 #
 # Everything runs in the lab of scripts/vmlab.sh (network namespaces it creates and
 # deletes); both stacks serve from the same server namespace and address, one at a time;
@@ -49,7 +53,7 @@ for t in qemu-system-x86_64 dnsmasq nginx; do
 done
 
 stacks=(pixied ref)
-[ "${BENCH_RA:-0}" != 1 ] || stacks+=(pixied+RA ref+RA)
+[ "${BENCH_RA:-0}" != 1 ] || stacks+=(pixied-noRA ref+RA)
 
 dir=""
 ra_pid=""
@@ -84,25 +88,27 @@ if [ -n "${BENCH_REPORT_FROM:-}" ]; then
 	rm -f "$dir/lab.env"
 	BOOTS="$(tail -n +2 "$dir/boots.tsv" | cut -f1 | sort -n | tail -n1)"
 	FWS="$(tail -n +2 "$dir/boots.tsv" | cut -f2 | awk '!s[$0]++' | xargs)"
-	[ "${BENCH_RA:-0}" = 1 ] || ! grep -q '+RA' "$dir/boots.tsv" || BENCH_RA=1
+	[ "${BENCH_RA:-0}" = 1 ] || ! grep -q 'RA' "$dir/boots.tsv" || BENCH_RA=1
 	BENCH_DIR="$dir"
 else
-	dir="$(bash "$VMLAB" up --mode full --stack none --extra "$extra")"
+	dir="$(bash "$VMLAB" up --mode full --stack none --ipv6-ra yes --extra "$extra")"
+	echo "boot.sh: pixied runs with [server] ipv6-ra = yes (\"no router here\" answers to iPXE's" \
+		"IPv6 router solicitations)$([ "${BENCH_RA:-0}" != 1 ] || echo "; pixied-noRA: ipv6-ra = no")" >&2
 	BENCH_DIR="$dir"
 	. "$dir/lab.env"
 fi
 rm -f "$extra"
-[ "${BENCH_RA:-0}" != 1 ] || [ ${#stacks[@]} -gt 2 ] || stacks+=(pixied+RA ref+RA)
+[ "${BENCH_RA:-0}" != 1 ] || [ ${#stacks[@]} -gt 2 ] || stacks+=(pixied-noRA ref+RA)
 tsv="$dir/boots.tsv"
 
 # The boots (a function so that BENCH_REPORT_FROM can skip them; its body is not indented
 # because it holds a here-document).
 run_boots() {
 
-# The experiment: a minimal router advertisement (no prefix, router lifetime 0, M = O = 0)
-# in answer to each router solicitation, from the server namespace. iPXE ends its IPv6
-# autoconfiguration on the first one (ipv6conf_rx_router_advertisement) instead of
-# soliciting for ~13 s; nothing else on the link is told anything.
+# For "ref+RA": the same minimal router advertisement pixied sends with ipv6-ra = yes (no
+# prefix, router lifetime 0, M = O = 0), from a script in the server namespace, so the
+# reference can be measured without the IPv6 wait too. iPXE ends its IPv6 autoconfiguration
+# on the first one (ipv6conf_rx_router_advertisement) instead of soliciting for ~13 s.
 cat >"$dir/null-ra.py" <<'EOF'
 import socket, struct, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86DD))
@@ -126,16 +132,22 @@ while True:
     s.send(bytes.fromhex("333300000001") + mac + b"\x86\xdd" + ip6 + icmp)
 EOF
 
-use_stack() { # pixied | ref | pixied+RA | ref+RA | none
+set_ra() { # yes | no: pixied's [server] ipv6-ra for the next start
+	sed -i "s/^ipv6-ra = .*/ipv6-ra = $1/" "$dir/pixied.conf"
+}
+
+use_stack() { # pixied | pixied-noRA | ref | ref+RA | none
 	if [ -n "$ra_pid" ]; then
 		kill "$ra_pid" 2>/dev/null || true
 		wait "$ra_pid" 2>/dev/null || true
 		ra_pid=""
 	fi
 	case "$1" in
-	pixied | ref | none) bash "$VMLAB" stack "$dir" "$1" >/dev/null ;;
-	pixied+RA | ref+RA)
-		bash "$VMLAB" stack "$dir" "${1%+RA}" >/dev/null
+	pixied) set_ra yes; bash "$VMLAB" stack "$dir" pixied >/dev/null ;;
+	pixied-noRA) set_ra no; bash "$VMLAB" stack "$dir" pixied >/dev/null ;;
+	ref | none) bash "$VMLAB" stack "$dir" "$1" >/dev/null ;;
+	ref+RA)
+		bash "$VMLAB" stack "$dir" ref >/dev/null
 		ip netns exec "${LAB_PREFIX}s" "$PY" "$dir/null-ra.py" eth0 </dev/null >>"$dir/null-ra.log" 2>&1 &
 		ra_pid=$!
 		;;
@@ -175,7 +187,7 @@ echo "$load_start" >"$dir/load_start"
 [ -n "${BENCH_REPORT_FROM:-}" ] || run_boots
 
 versions() {
-	echo "  - pixied: \`$("$PIXIED_BIN" --version 2>&1 | head -n1)\`, full DHCP mode, [host] rule for the VM (script boots the kernel at once)"
+	echo "  - pixied: \`$("$PIXIED_BIN" --version 2>&1 | head -n1)\`, full DHCP mode, \`[server] ipv6-ra = yes\` (\"no router here\" answers to IPv6 router solicitations; \`pixied-noRA\`: \`no\`), [host] rule for the VM (script boots the kernel at once)"
 	echo "  - reference: \`$(dnsmasq --version | head -n1)\` (DHCP + TFTP, defaults: ping check on, windowsize not supported) and \`$(nginx -v 2>&1)\` (HTTP, sendfile), static boot.ipxe"
 	echo "  - QEMU: \`$(qemu-system-x86_64 --version | head -n1)\`, TCG (no KVM), 1 vCPU, 512 MiB"
 	echo "  - firmware: SeaBIOS $(dpkg-query -W -f='${Version}' seabios 2>/dev/null) + ipxe-qemu $(dpkg-query -W -f='${Version}' ipxe-qemu) ROM on e1000 (bios); OVMF $(dpkg-query -W -f='${Version}' ovmf) own PXE on virtio-net, no option ROM, then Debian ipxe.efi $(dpkg-query -W -f='${Version}' ipxe) (uefi)"
@@ -224,9 +236,10 @@ for fw in fws:
         rng = f"{min(m):.1f}–{max(m):.1f}" if m else "–"
         print(f"| {fw} | {s} | {len(ok)}/{len(rs)} | {f(med(m))} | {rng} | {f(med(l))} |")
 print("\n### Ratio (median time to the marker, pixied ÷ reference; target ≤ 0.80)\n")
-# like against like, and pixied with the RA against the reference as it ships
-pairs = [(a, b) for a in stacks if a.startswith("pixied") for b in stacks
-         if b.startswith("ref") and ("+RA" in a or "+RA" not in b)]
+# pixied as configured (ipv6-ra = yes) against the reference as it ships, then like
+# against like: both with the "no router" answer, both without
+pairs = [(a, b) for a, b in (("pixied", "ref"), ("pixied", "ref+RA"), ("pixied-noRA", "ref"))
+         if a in stacks and b in stacks]
 print("| firmware | " + " | ".join(f"{a} ÷ {b}" for a, b in pairs) + " |")
 print("|---|" + "---:|" * len(pairs))
 for fw in fws:
@@ -255,18 +268,23 @@ def events(tag, start):
 def phases(r):
     ev = events(r["tag"], float(r["start"]))
     p = {}
-    def first(mod, evn, needle=""):
+    def first(mod, evn, needle="", after=None):
         for t, mo, e, rest in ev:
-            if mo == mod and e == evn and needle in rest:
+            if mo == mod and e == evn and needle in rest and (after is None or t >= after):
                 return t
         return None
+    ra = "sent router advertisement"
     p["first DHCP offer"] = first("dhcp", "offer")
     if r["fw"] == "uefi":
         p["firmware's REQUEST answered (ACK)"] = first("dhcp", "ack", "ipxe=no")
         p["ipxe.efi sent (TFTP)"] = first("tftp", "end", "result=ok")
         p["iPXE's DHCP (offer)"] = first("dhcp", "offer", "ipxe=yes")
         p["iPXE's REQUEST answered (ACK)"] = first("dhcp", "ack", "ipxe=yes")
+        # ipxe.efi solicits around its DHCP; the answer is usually just after the ACK
+        p["iPXE's router solicitation answered (RA)"] = first(
+            "ra", "eth0:", ra, after=p["iPXE's DHCP (offer)"])
     else:
+        p["iPXE's router solicitation answered (RA)"] = first("ra", "eth0:", ra)
         p["iPXE's REQUEST answered (ACK)"] = first("dhcp", "ack", "ipxe=yes")
     p["boot.ipxe fetched (HTTP)"] = first("boot", "ipxe")
     p["kernel + initrd served (HTTP)"] = first("http", "access", "initrd.gz")
@@ -299,23 +317,19 @@ EOF
 
 ### Notes
 
-- **The IPv6 wait dominates.** In both stacks iPXE shows `Configuring (net0 ...)` for about
-  15 s after its DHCPv4 exchange is done: its IPv6 autoconfiguration sends router
-  solicitations with a back-off (up to 3 s) for ~13 s when no router answers, and iPXE's
-  `ifconf` waits for every configurator. The ~3 s iPXE would wait for ProxyDHCP offers with
-  the reference (pixied's offer carries option 175.176 "no-pxedhcp" and vendor class
-  `PXEClient`, so iPXE asks for its address after ~1 s) and dnsmasq's 3 s ping check are both
-  hidden under it; so are OVMF's fixed ~3.8 s between DISCOVER and REQUEST and TFTP speed
-  (ipxe.efi, 850 KB, in ~0.1 s with windowsize 4 from pixied; dnsmasq 2.90 ignores
-  windowsize). That is why pixied ≈ reference without the RA.
-- **`+RA` is an experiment, not pixied today**: a router advertisement with no prefix, router
-  lifetime 0 and M = O = 0, sent from the server's namespace in answer to each router
-  solicitation. iPXE ends its IPv6 configuration on the first one
-  (`ipv6conf_rx_router_advertisement` in iPXE's ndp.c) and goes on at once; the
-  advertisement tells other hosts nothing (no prefix, not a default router). It is the one
-  wait a server controls that is worth more than a second. With it pixied boots in 0.45×
-  (BIOS) and 0.60× (UEFI) of the stock reference's time; against a reference given the same
-  RA the gap is what pixied's own answers save (the ProxyDHCP wait), ~1 s.
+- **The IPv6 wait.** Without an answer to its router solicitations iPXE shows
+  `Configuring (net0 ...)` for about 15 s after its DHCPv4 exchange is done: its IPv6
+  autoconfiguration solicits with a back-off (up to 3 s) for ~13 s, and iPXE's `ifconf` waits
+  for every configurator. pixied with `[server] ipv6-ra = yes` (as benchmarked) answers the
+  first solicitation with a router advertisement that offers nothing (no prefix, router
+  lifetime 0, M = O = 0) after RFC 4861's random 0–0.5 s delay; iPXE ends its IPv6
+  configuration on it (`ipv6conf_rx_router_advertisement` in iPXE's ndp.c) and goes on at
+  once. The reference as it ships (`ref`) sends none; `ref+RA` (BENCH_RA=1) is the reference
+  given the same answer by a small script, and `pixied-noRA` is pixied with `ipv6-ra = no`:
+  like against like, the gap is what pixied's own answers save (the ~3 s iPXE would wait for
+  ProxyDHCP offers — pixied's offer carries option 175.176 "no-pxedhcp" and vendor class
+  `PXEClient`, so iPXE asks for its address after ~1 s — and dnsmasq's 3 s ping check; OVMF's
+  fixed ~3.8 s between DISCOVER and REQUEST and TFTP speed are the clients' own).
 - **The rest belongs to the clients** (see "Where the seconds go"): SeaBIOS + the iPXE ROM
   start and its 2 s "Press Ctrl-B" banner before the first DISCOVER; iPXE's 1 s between the
   offer and its REQUEST; OVMF's ~4 s to its first DISCOVER and ~3.8 s to its REQUEST; ~6 s

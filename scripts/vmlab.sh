@@ -14,6 +14,9 @@
 #       --extra FILE                 more config sections appended to pixied.conf
 #       --set SECTION.KEY=VALUE      one more key in an existing section (repeatable)
 #       --iso                        also put payload.sh's ISO at ROOT/iso/marker.iso
+#       --ipv6-ra yes|no             pixied's [server] ipv6-ra (default yes): answer the VM's
+#                                    IPv6 router solicitations with "no router here", so
+#                                    iPXE does not wait ~13 s for IPv6 autoconfiguration
 #   vmlab.sh boot DIR [options]      boot one VM; exit 0 when the marker line came
 #       --fw bios|uefi               SeaBIOS + iPXE ROM on e1000, or OVMF's own PXE on
 #                                    virtio-net without an option ROM (default: bios)
@@ -32,8 +35,10 @@
 #   <p>w  switch: bridge br0, one tap per VM (QEMU runs here, TCG: no KVM needed)
 #   <p>s  server: eth0 10.77.0.1/24 on br0 (pixied, or dnsmasq + nginx for --stack ref)
 #   <p>d  DHCP peer for --mode proxy: eth0 10.77.0.2/24, dnsmasq handing out 10.77.0.100-199
-# IPv6 stays off in every namespace (lab.sh) except on the bridge ports, so a VM's router
-# solicitations simply go unanswered, as on an IPv4-only LAN.
+# IPv6 stays off in every namespace (lab.sh) except on the bridge ports and the server's
+# eth0 (link-local only, no DAD), where pixied with ipv6-ra = yes answers a VM's router
+# solicitations; with --ipv6-ra no (or the reference stack) they go unanswered, as on an
+# IPv4-only LAN.
 #
 # The result of a boot, DIR/boot-NAME.result (key=value lines): fw, mac, status
 # (ok|timeout|failed|no-marker), reason (the console line that ended a failed one), start
@@ -75,7 +80,7 @@ save_state() {
 	{
 		printf 'LAB_PREFIX=%q\nLAB_DIR=%q\nLAB_SWITCH=%q\n' "$LAB_PREFIX" "$LAB_DIR" "$LAB_SWITCH"
 		printf 'LAB_NS=(%s)\n' "${LAB_NS[*]}"
-		printf 'VM_MODE=%q\nVM_STACK=%q\n' "$VM_MODE" "$VM_STACK"
+		printf 'VM_MODE=%q\nVM_STACK=%q\nIPV6_RA=%q\n' "$VM_MODE" "$VM_STACK" "$IPV6_RA"
 	} >"$LAB_DIR/lab.env"
 }
 
@@ -154,6 +159,7 @@ interfaces = eth0
 root = $LAB_DIR/root
 state = $LAB_DIR/state
 user = pixied
+ipv6-ra = $IPV6_RA
 
 [dhcp]
 $dhcp
@@ -177,6 +183,16 @@ kernel = vmlinuz
 initrd = initrd.gz
 args = console=ttyS0 panic=-1 pixied=menu
 EOF
+	# The JSON API's password (docs/api.md): a random one per lab, its hash in the config,
+	# the password itself in DIR/api-password (0600) for the e2e tests' record checks.
+	# A pixied without --hash-password (no API yet) gets no [api] section.
+	local pw hash
+	pw="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	if hash="$(printf '%s\n' "$pw" | "$PIXIED_BIN" --hash-password 2>/dev/null)" &&
+		[ -n "$hash" ]; then
+		(umask 077 && printf '%s\n' "$pw" >"$LAB_DIR/api-password")
+		printf '\n[api]\npassword-hash = %s\n' "$hash" >>"$conf"
+	fi
 	if [ -n "$EXTRA" ]; then
 		printf '\n' >>"$conf"
 		cat "$EXTRA" >>"$conf"
@@ -291,6 +307,7 @@ cmd_up() {
 	VM_STACK=pixied
 	MENU_DEFAULT=marker
 	MENU_TIMEOUT=1s
+	IPV6_RA=yes
 	EXTRA=""
 	SETS=()
 	WANT_ISO=""
@@ -303,11 +320,13 @@ cmd_up() {
 		--extra) EXTRA="$(realpath "$2")"; shift ;;
 		--set) SETS+=("$2"); shift ;;
 		--iso) WANT_ISO=1 ;;
+		--ipv6-ra) IPV6_RA="$2"; shift ;;
 		*) die "up: unknown option '$1'" ;;
 		esac
 		shift
 	done
 	case "$VM_MODE" in full | proxy) ;; *) die "--mode full|proxy" ;; esac
+	case "$IPV6_RA" in yes | no) ;; *) die "--ipv6-ra yes|no" ;; esac
 	[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, taps)"
 	[ -x "$PIXIED_BIN" ] || die "no pixied at $PIXIED_BIN (./scripts/build.sh build)"
 
@@ -317,6 +336,11 @@ cmd_up() {
 	lab_ns s
 	save_state
 	lab_link "$(srv_ns)" eth0 br0 "$SERVER_IP/24"
+	# IPv6 on the server's eth0 only: a link-local address at once (no DAD) for pixied's
+	# router advertisements to come from (RFC 4861 §6.1.2)
+	ip netns exec "$(srv_ns)" sh -c 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad &&
+		echo 0 > /proc/sys/net/ipv6/conf/eth0/router_solicitations &&
+		echo 0 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6'
 	if [ "$VM_MODE" = proxy ]; then
 		lab_ns d
 		save_state
@@ -515,8 +539,8 @@ cmd_demo() {
 
 	echo "== payload: a Debian kernel and a busybox initramfs (cached in $("$top/scripts/payload.sh" --path))"
 	"$top/scripts/payload.sh" >/dev/null
-	echo "== lab: network namespaces with a bridge, pixied on 10.77.0.1 (full DHCP, TFTP, HTTP), the VM on a tap"
-	dir="$(bash "$0" up --mode full --menu-timeout 5s)"
+	echo "== lab: network namespaces with a bridge, pixied on 10.77.0.1 (full DHCP, TFTP, HTTP, IPv6 \"no router\" answers), the VM on a tap"
+	dir="$(bash "$0" up --mode full --menu-timeout 5s --ipv6-ra yes)"
 	DEMO_DIR="$dir"
 	local fwname="SeaBIOS + iPXE option ROM (e1000)"
 	[ "$fw" = uefi ] && fwname="OVMF's own UEFI PXE (virtio-net)"

@@ -7,11 +7,15 @@ serial console (scripts/payload.sh).
 Owns: driving scripts/vmlab.sh (the namespace + bridge + tap + server + QEMU lab the demo
 and bench/boot.sh use too) from pytest, reading a boot's result, serial console and the
 server log lines written during it, one-shot next boots written into pixied's state
-database, and the list of boot durations conftest.py prints at the end of the run. Does not
-own assertions beyond check_boot's "the marker came": the tests do.
+database, reading what pixied recorded for a client through its JSON API (docs/api.md:
+logged in with the password vmlab.sh put in DIR/api-password, curl run inside the server's
+namespace), and the list of boot durations conftest.py prints at the end of the run. Does
+not own assertions beyond check_boot's "the marker came" and check_client's "the record
+says what the boot did": the tests say what to expect.
 """
 
 
+import json
 import os
 import re
 import shutil
@@ -211,6 +215,18 @@ class VmLab:
     def pixied_log(self):
         return read_text(os.path.join(self.dir, "pixied.log"))
 
+    def server_ns(self):
+        """The server's namespace (lab.env: LAB_PREFIX + "s", as scripts/lab.sh names it)."""
+        for line in read_text(os.path.join(self.dir, "lab.env")).splitlines():
+            if line.startswith("LAB_PREFIX="):
+                return line.split("=", 1)[1].strip("'\"") + "s"
+        raise AssertionError(f"no LAB_PREFIX in {self.dir}/lab.env")
+
+    def api(self):
+        if not hasattr(self, "_api"):
+            self._api = Api(self)
+        return self._api
+
     # One-shot next boot: written the way pixied's store keeps it (table nextboot, MAC as
     # 6 bytes), there being no API to set it yet.
     def _db(self):
@@ -241,6 +257,96 @@ class VmLab:
                        env=_env())
         LIVE.discard(self)
         self.dir = None
+
+
+class Api:
+    """pixied's JSON API (docs/api.md) as the lab's admin: a session from POST
+    /api/v1/login with the lab's password, then GETs. curl runs in the server namespace
+    (the API listens on 10.77.0.1:80 there); the cookie jar lives in the lab directory."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.base = f"http://{SERVER_IP}"
+        self.jar = os.path.join(lab.dir, "api-cookies")
+        self.logged_in = False
+
+    def _curl(self, method, path, body=None, headers=()):
+        argv = ["ip", "netns", "exec", self.lab.server_ns(), "curl", "-sS", "-m", "10",
+                "-X", method, "-b", self.jar, "-c", self.jar, "-o", "-",
+                "-w", "\n%{http_code}", "-H", f"Origin: {self.base}"]
+        for h in headers:
+            argv += ["-H", h]
+        if body is not None:
+            argv += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+        r = subprocess.run(argv + [self.base + path], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0, f"curl {method} {path}: {r.stderr}"
+        text, _, code = r.stdout.rpartition("\n")
+        return int(code), text
+
+    def available(self):
+        """Does this pixied serve the API at all (404 = a build from before it)?"""
+        code, _ = self._curl("GET", "/api/v1/session")
+        return code != 404 and os.path.exists(os.path.join(self.lab.dir, "api-password"))
+
+    def login(self):
+        if self.logged_in:
+            return
+        pw = read_text(os.path.join(self.lab.dir, "api-password")).strip()
+        code, text = self._curl("POST", "/api/v1/login", {"password": pw})
+        assert code == 200, f"API login: {code} {text}"
+        self.logged_in = True
+
+    def get(self, path):
+        self.login()
+        code, text = self._curl("GET", path)
+        assert code == 200, f"GET {path}: {code} {text}"
+        return json.loads(text)
+
+    def client(self, mac):
+        return self.get("/api/v1/clients/" + mac)
+
+
+def check_client(b, *, mac=VM_MAC, arch_code, loader=None, script=None, entry=None,
+                 rule=None, kinds=(), files=(), status="booted", wait=15.0):
+    """What pixied recorded for the client of boot b (GET /api/v1/clients/<mac>): its
+    architecture (option 93 code), the loader handed to its firmware (a name it ends with,
+    "" = none), the script handed to its iPXE (a piece of it), the entry and rule boot/
+    chose, timeline event kinds that must be there (http-kernel, tftp-end, ...), paths that
+    some timeline event names (files served), and its status — polled up to `wait` seconds
+    since "booted" can follow the last file by a moment. Returns the record, or None when
+    this pixied has no API yet (nothing checked then)."""
+    api = b.lab.api()
+    if not api.available():
+        b.client_record = None
+        return None
+    deadline = time.monotonic() + wait
+    while True:
+        rec = api.client(mac)
+        if rec.get("status") == status or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    b.client_record = rec
+    why = f"\n--- record ---\n{json.dumps(rec, indent=1)[:6000]}" + b.explain()
+    assert rec.get("status") == status, f"status {rec.get('status')}, want {status}" + why
+    assert rec.get("arch") and rec["arch"].get("code") == arch_code, "arch" + why
+    if loader is not None:
+        assert (rec.get("loader") or "").endswith(loader) if loader else not rec.get("loader"), \
+            f"loader {rec.get('loader')!r}, want {loader!r}" + why
+    if script is not None:
+        assert script in (rec.get("script") or ""), f"script {rec.get('script')!r}" + why
+    if entry is not None:
+        assert rec.get("entry") == entry, f"entry {rec.get('entry')!r}, want {entry!r}" + why
+    if rule is not None:
+        assert rec.get("rule") == rule, f"rule {rec.get('rule')!r}, want {rule!r}" + why
+    timeline = rec.get("timeline") or []
+    seen = {ev.get("kind") for ev in timeline}
+    for k in kinds:
+        assert k in seen, f"no {k} event in the timeline (has {sorted(seen)})" + why
+    for f in files:
+        assert any(f in (ev.get("detail") or "") for ev in timeline), \
+            f"no timeline event names {f}" + why
+    return rec
 
 
 def _env():

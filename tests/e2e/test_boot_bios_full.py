@@ -3,7 +3,7 @@ mode). The ROM is iPXE already, so pixied hands it the boot script URL straight 
 loader, no TFTP); the script boots the menu default's kernel + initrd over HTTP."""
 import os
 
-from e2e_lab import SERVER_IP, VM_MAC, check_boot
+from e2e_lab import SERVER_IP, VM_MAC, check_boot, check_client
 
 
 def test_bios_ipxe_rom_boots_the_menu_default_over_http(vmlab):
@@ -32,3 +32,9 @@ def test_bios_ipxe_rom_boots_the_menu_default_over_http(vmlab):
         got = b.http(f"/{name}", status=200)
         assert got, f"/{name} not served" + b.explain()
         assert int(got[-1]["bytes"]) == os.path.getsize(os.path.join(lab.root, name))
+
+    # what pixied recorded: x86 BIOS (arch 0), no loader (the ROM is iPXE), the script, the
+    # menu, the files, booted (a menu choice declares no files: booted when they go quiet)
+    check_client(b, arch_code=0, loader="", script="/boot.ipxe?", entry="", rule="menu",
+                 kinds=("dhcp-ack", "http-script", "http-kernel", "http-initrd", "booted"),
+                 files=("boot.ipxe", "vmlinuz", "initrd.gz"), wait=30)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from e2e_lab import VM_MAC, check_boot, read_text
+from e2e_lab import VM_MAC, check_boot, check_client, read_text
 
 ARGS = {
     "bios": ["initrd=initrd.gz", "console=ttyS0", "panic=-1", "pixied=menu"],
@@ -39,3 +39,11 @@ def test_proxy_mode_boots_beside_dnsmasq(vmlab, fw):
     arch = {"bios": "bios", "uefi": "efi64"}[fw]
     assert b.lines("boot", "ipxe", mac=VM_MAC, arch=arch, rule="menu"), b.explain()
     assert b.http("/vmlinuz", status=200) and b.http("/initrd.gz", status=200), b.explain()
+
+    # what pixied recorded, though it handed out no address
+    check_client(b, arch_code={"bios": 0, "uefi": 7}[fw],
+                 loader={"bios": "", "uefi": "ipxe.efi"}[fw], script="/boot.ipxe?",
+                 entry="", rule="menu",
+                 kinds=("http-script", "http-kernel", "http-initrd", "booted")
+                 + (("tftp-end",) if fw == "uefi" else ()),
+                 files=("vmlinuz", "initrd.gz"), wait=30)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from e2e_lab import VM_MAC, check_boot
+from e2e_lab import VM_MAC, check_boot, check_client
 
 
 @pytest.mark.parametrize("fw", ["bios", "uefi"])
@@ -28,3 +28,9 @@ def test_sanboot_of_an_iso_in_iso_dir(vmlab, fw):
     assert 0 < read < size, (read, size)
     assert not b.http("/iso/marker.iso", status=200), "the ISO was fetched whole"
     assert not b.http("/vmlinuz"), "the kernel came from the ISO, not from the root"
+
+    # what pixied recorded: the ISO's reads; booted once they went quiet (the timeline is
+    # bounded: the many range reads push the DHCP and script events out of it)
+    check_client(b, arch_code={"bios": 0, "uefi": 7}[fw], script="/boot.ipxe?", entry="",
+                 rule="menu", kinds=("http-iso", "booted"), files=("iso/marker.iso",),
+                 wait=40)

@@ -4,7 +4,7 @@ it asks for — and the chained iPXE comes back for the boot script over HTTP, w
 the kernel with the initrd named on the command line (iPXE under UEFI needs `initrd=`)."""
 import os
 
-from e2e_lab import SERVER_IP, VM_MAC, check_boot
+from e2e_lab import SERVER_IP, VM_MAC, check_boot, check_client
 
 IPXE_EFI = "/usr/lib/ipxe/ipxe.efi"
 
@@ -38,3 +38,9 @@ def test_uefi_ovmf_pxe_chains_ipxe_efi_over_tftp_then_boots_over_http(vmlab):
     for name in ("vmlinuz", "initrd.gz"):
         got = b.http(f"/{name}", status=200)
         assert got and int(got[-1]["bytes"]) == os.path.getsize(os.path.join(lab.root, name))
+
+    # what pixied recorded: x64 UEFI (arch 7), ipxe.efi over TFTP, then the script, booted
+    check_client(b, arch_code=7, loader="ipxe.efi", script="/boot.ipxe?", entry="",
+                 rule="menu", kinds=("tftp-end", "http-script", "http-kernel", "http-initrd",
+                                     "booted"),
+                 files=("ipxe.efi", "boot.ipxe", "vmlinuz", "initrd.gz"), wait=30)
