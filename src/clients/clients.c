@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,8 @@
 #define PENDING_MAX        256 /* evicted records waiting to be written */
 #define TL_INITIAL         8 /* a timeline ring starts this small and doubles up to timeline_len */
 #define PRUNE_EVERY        1024 /* record writes between two prunes of the table */
-#define BLOB_VERSION       1
+#define BLOB_VERSION       2    /* 2 added T_PINNED and T_IFACE */
+#define BLOB_VERSION_MIN   1    /* oldest version still read */
 
 /* ---- per-record state ------------------------------------------------------------------ */
 
@@ -465,6 +467,8 @@ enum {
 	T_DIAG,
 	T_TIMES,
 	T_EVENT,
+	T_PINNED, /* version 2 */
+	T_IFACE,  /* version 2 */
 };
 
 static void w_be64(struct writer *w, uint64_t v)
@@ -526,6 +530,8 @@ int clients_blob_encode(const struct clients_record *r, const struct clients_eve
 	w_str(&w, T_ENTRY, r->entry);
 	w_str(&w, T_RULE, r->rule);
 	w_str(&w, T_HOST, r->host);
+	w_str(&w, T_PINNED, r->pinned);
+	w_str(&w, T_IFACE, r->iface);
 	uint8_t stv[2] = {(uint8_t)r->status, (uint8_t)r->stalled_in};
 	w_tlv(&w, T_STATUS, stv, 2);
 	w_str(&w, T_DIAG, r->diagnosis);
@@ -578,7 +584,8 @@ int clients_blob_decode(const uint8_t *blob, size_t len, struct clients_record *
 	struct cursor c;
 	cursor_init(&c, blob, len);
 	uint8_t ver;
-	if (cursor_u8(&c, &ver) < 0 || ver != BLOB_VERSION)
+	/* every version is the same TLV list; a later one only adds tags */
+	if (cursor_u8(&c, &ver) < 0 || ver < BLOB_VERSION_MIN || ver > BLOB_VERSION)
 		return -EPROTO;
 	for (;;) {
 		uint8_t tag;
@@ -618,6 +625,8 @@ int clients_blob_decode(const uint8_t *blob, size_t len, struct clients_record *
 		case T_ENTRY: c_str(&v, out->entry, sizeof(out->entry)); break;
 		case T_RULE: c_str(&v, out->rule, sizeof(out->rule)); break;
 		case T_HOST: c_str(&v, out->host, sizeof(out->host)); break;
+		case T_PINNED: c_str(&v, out->pinned, sizeof(out->pinned)); break;
+		case T_IFACE: c_str(&v, out->iface, sizeof(out->iface)); break;
 		case T_STATUS: {
 			uint8_t s, si;
 			if (vlen == 2 && cursor_u8(&v, &s) == 0 && cursor_u8(&v, &si) == 0 &&
@@ -755,6 +764,7 @@ static void drop_pending(struct clients *c, size_t n)
 
 /* Run writes in the open transaction, or in one of our own that is committed at once. */
 static int write_batch(struct clients *c, bool with_records);
+static void fill_from_store(struct clients *c, struct clients_record *r);
 
 /* Make room for one more record: the least recently seen leaves memory; if it has changes
  * not yet written they wait in the pending list (written by the next flush). */
@@ -1078,6 +1088,8 @@ int clients_on_dhcp(struct clients *c, const struct clients_dhcp *d, int64_t now
 	}
 	if (f->vendor_class[0])
 		set_str(cr->vendor_class, sizeof(cr->vendor_class), f->vendor_class);
+	if (d->iface && d->iface[0])
+		set_str(cr->iface, sizeof(cr->iface), d->iface); /* where Wake-on-LAN goes */
 	cr->is_pxe = f->is_pxe;
 	cr->is_http = f->is_http;
 	cr->is_ipxe = f->is_ipxe;
@@ -1598,6 +1610,12 @@ int clients_changed(struct clients *c, const uint8_t mac[6], int64_t now)
 	struct rec *r = get_rec(c, mac, false, now);
 	if (!r)
 		return -ENOENT;
+	/* keep the persisted copy of the permanent entry in step with the store */
+	char pin[sizeof(r->r.pinned)];
+	str_copy(pin, r->r.pinned, sizeof(pin));
+	fill_from_store(c, &r->r);
+	if (strcmp(pin, r->r.pinned) != 0)
+		mark_dirty(c, r, now);
 	struct clients_event ev;
 	memset(&ev, 0, sizeof(ev));
 	memcpy(ev.mac, mac, 6);
@@ -2030,11 +2048,18 @@ void clients_free(struct clients *c)
 
 /* ---- reading --------------------------------------------------------------------------- */
 
-static void fill_nextboot(struct clients *c, struct clients_record *r)
+/* What the API sets lives in the store, not in the record: the one-shot next boot and the
+ * permanent entry are read afresh every time a record is read. Without a store, next_boot
+ * is "" and pinned keeps what the record holds. */
+static void fill_from_store(struct clients *c, struct clients_record *r)
 {
 	r->next_boot[0] = '\0';
-	if (c->st && store_nextboot_get(c->st, r->mac, r->next_boot, sizeof(r->next_boot)) != 1)
+	if (!c->st)
+		return;
+	if (store_nextboot_get(c->st, r->mac, r->next_boot, sizeof(r->next_boot)) != 1)
 		r->next_boot[0] = '\0';
+	if (store_pin_get(c->st, r->mac, r->pinned, sizeof(r->pinned)) != 1)
+		r->pinned[0] = '\0';
 }
 
 int clients_get(struct clients *c, const uint8_t mac[6], struct clients_record *out,
@@ -2050,13 +2075,13 @@ int clients_get(struct clients *c, const uint8_t mac[6], struct clients_record *
 		size_t n = tl ? tl_copy(r, tl, tl_cap) : 0;
 		if (tl_n)
 			*tl_n = n;
-		fill_nextboot(c, out);
+		fill_from_store(c, out);
 		return 1;
 	}
 	bool from_pending;
 	int f = load_persisted(c, mac, out, tl, tl ? tl_cap : 0, tl_n, &from_pending);
 	if (f == 1)
-		fill_nextboot(c, out);
+		fill_from_store(c, out);
 	return f;
 }
 
@@ -2081,7 +2106,7 @@ static int each_row(void *arg, const struct store_client *sc)
 		e->tmp.first_seen_ms = sc->first_seen_ms;
 		e->tmp.last_seen_ms = sc->last_seen_ms;
 	}
-	fill_nextboot(e->c, &e->tmp);
+	fill_from_store(e->c, &e->tmp);
 	return e->fn(e->arg, &e->tmp);
 }
 
@@ -2108,7 +2133,7 @@ int clients_each(struct clients *c, clients_each_fn fn, void *arg)
 			if (via_store && r->stored)
 				continue;
 			e->tmp = r->r;
-			fill_nextboot(c, &e->tmp);
+			fill_from_store(c, &e->tmp);
 			ret = fn(arg, &e->tmp);
 		}
 	}
@@ -2159,233 +2184,272 @@ void clients_stats(const struct clients *c, struct clients_stats *out)
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
-struct jw {
-	char *buf;
-	size_t cap, len;
-	bool overflow;
-};
+/*
+ * One small JSON writer serves events and records alike: values go through the bounded
+ * writer (core/writer.h, which latches overflow), and each object is a table of fields, so
+ * the two objects share every line that writes a field. The caller's buffer keeps one byte
+ * for the NUL.
+ */
 
-static void jw_raw(struct jw *w, const char *s, size_t n)
+static void j_raw(struct writer *w, const char *s, size_t n)
 {
-	if (w->overflow || n >= w->cap - w->len) { /* keep room for the NUL */
-		w->overflow = true;
-		return;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
+	(void)writer_bytes(w, s, n);
 }
 
-static void jw_lit(struct jw *w, const char *s)
+static void j_lit(struct writer *w, const char *s)
 {
-	jw_raw(w, s, strlen(s));
+	j_raw(w, s, strlen(s));
 }
 
 /* A JSON string of the bytes p[0..n): ASCII out, HTML-significant characters escaped. */
-static void jw_strn(struct jw *w, const char *p, size_t n)
+static void j_strn(struct writer *w, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	jw_raw(w, "\"", 1);
+	j_raw(w, "\"", 1);
 	for (size_t i = 0; i < n && !w->overflow; i++) {
 		unsigned char ch = (unsigned char)p[i];
-		char e[6];
 		switch (ch) {
-		case '"': jw_raw(w, "\\\"", 2); continue;
-		case '\\': jw_raw(w, "\\\\", 2); continue;
-		case '\n': jw_raw(w, "\\n", 2); continue;
-		case '\r': jw_raw(w, "\\r", 2); continue;
-		case '\t': jw_raw(w, "\\t", 2); continue;
+		case '"': j_raw(w, "\\\"", 2); continue;
+		case '\\': j_raw(w, "\\\\", 2); continue;
+		case '\n': j_raw(w, "\\n", 2); continue;
+		case '\r': j_raw(w, "\\r", 2); continue;
+		case '\t': j_raw(w, "\\t", 2); continue;
 		default: break;
 		}
 		if (ch < 0x20 || ch > 0x7e || ch == '<' || ch == '>' || ch == '&' || ch == '\'') {
 			/* bytes above 0x7e are not known to be UTF-8: shown as Latin-1 code points
 			 */
-			e[0] = '\\';
-			e[1] = 'u';
-			e[2] = '0';
-			e[3] = '0';
-			e[4] = hex[ch >> 4];
-			e[5] = hex[ch & 15];
-			jw_raw(w, e, 6);
+			char e[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+			j_raw(w, e, sizeof(e));
 		} else {
-			jw_raw(w, (const char *)&ch, 1);
+			j_raw(w, (const char *)&ch, 1);
 		}
 	}
-	jw_raw(w, "\"", 1);
+	j_raw(w, "\"", 1);
 }
 
-static void jw_str(struct jw *w, const char *s)
+static void j_str(struct writer *w, const char *s)
 {
-	jw_strn(w, s, strlen(s));
+	j_strn(w, s, strlen(s));
 }
 
-static void jw_key(struct jw *w, const char *k, bool first)
-{
-	if (!first)
-		jw_raw(w, ",", 1);
-	jw_str(w, k);
-	jw_raw(w, ":", 1);
-}
-
-static void jw_kstr(struct jw *w, const char *k, const char *v)
-{
-	jw_key(w, k, false);
-	jw_str(w, v);
-}
-
-static void jw_ku64(struct jw *w, const char *k, uint64_t v)
+static void j_u64(struct writer *w, uint64_t v)
 {
 	char t[24];
 	snprintf(t, sizeof(t), "%llu", (unsigned long long)v);
-	jw_key(w, k, false);
-	jw_lit(w, t);
+	j_lit(w, t);
 }
 
-static void jw_ki64(struct jw *w, const char *k, int64_t v)
+static void j_i64(struct writer *w, int64_t v)
 {
 	char t[24];
 	snprintf(t, sizeof(t), "%lld", (long long)v);
-	jw_key(w, k, false);
-	jw_lit(w, t);
+	j_lit(w, t);
 }
 
-static void jw_kbool(struct jw *w, const char *k, bool v)
+static void j_key(struct writer *w, const char *k, bool first)
 {
-	jw_key(w, k, false);
-	jw_lit(w, v ? "true" : "false");
+	if (!first)
+		j_raw(w, ",", 1);
+	j_str(w, k);
+	j_raw(w, ":", 1);
 }
 
-static void jw_kip(struct jw *w, const char *k, uint32_t ip)
+enum jtype {
+	J_MAC,      /* uint8_t[6] -> "aa:bb:.." */
+	J_I64,      /* int64_t */
+	J_TIME_OPT, /* int64_t, null when 0 */
+	J_U64,      /* uint64_t */
+	J_U32,      /* uint32_t */
+	J_BOOL,     /* bool */
+	J_IP,       /* uint32_t host order, null when 0 */
+	J_STR,      /* char[size]: never read past the array */
+	J_STATUS,   /* enum clients_status -> its name */
+	J_KIND,     /* enum clients_event_kind -> its name */
+	/* whole-record values (the field is struct clients_record itself) */
+	J_R_ARCH,    /* {"code","name"} | null */
+	J_R_UUID,    /* "xxxxxxxx-xxxx-..." | null */
+	J_R_STALLED, /* the status it stalled in | null */
+};
+
+struct jfield {
+	const char *key;
+	enum jtype type;
+	size_t off, size;
+};
+
+#define JF(key, type, st, m)                                                                       \
+	{                                                                                          \
+		key, type, offsetof(st, m), sizeof(((st *)0)->m)                                   \
+	}
+#define JF_EV(key, type, m)  JF(key, type, struct clients_event, m)
+#define JF_REC(key, type, m) JF(key, type, struct clients_record, m)
+#define JF_WHOLE(key, type)                                                                        \
+	{                                                                                          \
+		key, type, 0, sizeof(struct clients_record)                                        \
+	}
+
+/* clients.h and docs/api.md list these; the order is the documented one. */
+static const struct jfield event_fields[] = {
+    JF_EV("mac", J_MAC, mac),
+    JF_EV("time", J_I64, time_ms),
+    JF_EV("kind", J_KIND, kind),
+    JF_EV("status", J_STATUS, status),
+    JF_EV("ip", J_IP, ip),
+    JF_EV("bytes", J_U64, bytes),
+    JF_EV("duration_ms", J_U64, duration_ms),
+    JF_EV("detail", J_STR, detail),
+};
+
+static const struct jfield record_fields[] = {
+    JF_REC("mac", J_MAC, mac),
+    JF_REC("first_seen", J_I64, first_seen_ms),
+    JF_REC("last_seen", J_I64, last_seen_ms),
+    JF_REC("ip", J_IP, ip),
+    JF_REC("hostname", J_STR, hostname),
+    JF_WHOLE("arch", J_R_ARCH),
+    JF_REC("vendor_class", J_STR, vendor_class),
+    JF_REC("pxe", J_BOOL, is_pxe),
+    JF_REC("http_boot", J_BOOL, is_http),
+    JF_REC("ipxe", J_BOOL, is_ipxe),
+    JF_WHOLE("uuid", J_R_UUID),
+    JF_REC("loader", J_STR, loader),
+    JF_REC("script", J_STR, script),
+    JF_REC("entry", J_STR, entry),
+    JF_REC("rule", J_STR, rule),
+    JF_REC("host", J_STR, host),
+    JF_REC("next_boot", J_STR, next_boot),
+    JF_REC("pinned", J_STR, pinned),
+    JF_REC("iface", J_STR, iface),
+    JF_REC("status", J_STATUS, status),
+    JF_WHOLE("stalled_in", J_R_STALLED),
+    JF_REC("diagnosis", J_STR, diagnosis),
+    JF_REC("status_since", J_I64, status_since_ms),
+    JF_REC("attempt_start", J_TIME_OPT, attempt_start_ms),
+    JF_REC("boots", J_U32, boots),
+    JF_REC("last_boot_ms", J_U64, last_boot_ms),
+};
+
+static void j_value(struct writer *w, const struct jfield *f, const void *obj)
 {
-	char t[IPV4_STRLEN];
-	jw_key(w, k, false);
-	if (ip)
-		jw_str(w, fmt_ipv4(t, ip));
-	else
-		jw_lit(w, "null");
+	const char *p = (const char *)obj + f->off;
+	const struct clients_record *r = obj; /* only for J_R_* */
+	char t[40];
+	switch (f->type) {
+	case J_MAC: j_str(w, fmt_mac(t, (const uint8_t *)p)); break;
+	case J_I64: j_i64(w, *(const int64_t *)p); break;
+	case J_TIME_OPT:
+		if (*(const int64_t *)p)
+			j_i64(w, *(const int64_t *)p);
+		else
+			j_lit(w, "null");
+		break;
+	case J_U64: j_u64(w, *(const uint64_t *)p); break;
+	case J_U32: j_u64(w, *(const uint32_t *)p); break;
+	case J_BOOL: j_lit(w, *(const bool *)p ? "true" : "false"); break;
+	case J_IP:
+		if (*(const uint32_t *)p)
+			j_str(w, fmt_ipv4(t, *(const uint32_t *)p));
+		else
+			j_lit(w, "null");
+		break;
+	case J_STR: j_strn(w, p, strnlen(p, f->size)); break;
+	case J_STATUS: j_str(w, clients_status_name(*(const enum clients_status *)p)); break;
+	case J_KIND: j_str(w, clients_event_name(*(const enum clients_event_kind *)p)); break;
+	case J_R_ARCH:
+		if (!r->has_arch) {
+			j_lit(w, "null");
+			break;
+		}
+		j_raw(w, "{", 1);
+		j_key(w, "code", true);
+		j_u64(w, r->arch_code);
+		j_key(w, "name", false);
+		j_strn(w, r->arch_name, strnlen(r->arch_name, sizeof(r->arch_name)));
+		j_raw(w, "}", 1);
+		break;
+	case J_R_UUID: {
+		if (!r->has_uuid) {
+			j_lit(w, "null");
+			break;
+		}
+		const uint8_t *b = r->uuid;
+		snprintf(t, sizeof(t),
+			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+			 b[12], b[13], b[14], b[15]);
+		j_str(w, t);
+		break;
+	}
+	case J_R_STALLED:
+		if (r->status == CLIENTS_ST_STALLED)
+			j_str(w, clients_status_name(r->stalled_in));
+		else
+			j_lit(w, "null");
+		break;
+	}
 }
 
-static void jw_mac_first(struct jw *w, const uint8_t mac[6])
+/* The fields of obj as "key":value pairs (no braces). */
+static void j_fields(struct writer *w, const struct jfield *f, size_t n, const void *obj)
 {
-	char m[MAC_STRLEN];
-	jw_key(w, "mac", true);
-	jw_str(w, fmt_mac(m, mac));
+	for (size_t i = 0; i < n && !w->overflow; i++) {
+		j_key(w, f[i].key, i == 0);
+		j_value(w, &f[i], obj);
+	}
 }
 
-static int jw_end(struct jw *w)
+static void event_body(struct writer *w, const struct clients_event *ev)
 {
-	if (w->cap == 0)
+	j_raw(w, "{", 1);
+	j_fields(w, event_fields, ARRAY_SIZE(event_fields), ev);
+	j_raw(w, "}", 1);
+}
+
+static void record_body(struct writer *w, const struct clients_record *r,
+			const struct clients_event *tl, size_t ntl)
+{
+	j_raw(w, "{", 1);
+	j_fields(w, record_fields, ARRAY_SIZE(record_fields), r);
+	if (tl) {
+		j_key(w, "timeline", false);
+		j_raw(w, "[", 1);
+		for (size_t i = 0; i < ntl && !w->overflow; i++) {
+			if (i)
+				j_raw(w, ",", 1);
+			event_body(w, &tl[i]);
+		}
+		j_raw(w, "]", 1);
+	}
+	j_raw(w, "}", 1);
+}
+
+/* A writer on buf that keeps the last byte for the NUL. */
+static void j_begin(struct writer *w, char *buf, size_t cap)
+{
+	writer_init(w, buf, cap ? cap - 1 : 0);
+}
+
+static int j_end(struct writer *w, char *buf, size_t cap)
+{
+	if (cap == 0)
 		return -ENOSPC;
 	if (w->overflow) {
-		w->buf[0] = '\0';
+		buf[0] = '\0';
 		return -ENOSPC;
 	}
-	w->buf[w->len] = '\0';
+	buf[w->len] = '\0';
 	return (int)w->len;
-}
-
-/* Bounded copy of a fixed-size string field (never reads past its array). */
-#define JW_FIELD(w, k, field) jw_kstr_n((w), (k), (field), sizeof(field))
-static void jw_kstr_n(struct jw *w, const char *k, const char *v, size_t max)
-{
-	jw_key(w, k, false);
-	jw_strn(w, v, strnlen(v, max));
-}
-
-static void event_body(struct jw *w, const struct clients_event *ev)
-{
-	jw_raw(w, "{", 1);
-	jw_mac_first(w, ev->mac);
-	jw_ki64(w, "time", ev->time_ms);
-	jw_kstr(w, "kind", clients_event_name(ev->kind));
-	jw_kstr(w, "status", clients_status_name(ev->status));
-	jw_kip(w, "ip", ev->ip);
-	jw_ku64(w, "bytes", ev->bytes);
-	jw_ku64(w, "duration_ms", ev->duration_ms);
-	JW_FIELD(w, "detail", ev->detail);
-	jw_raw(w, "}", 1);
 }
 
 int clients_event_json(const struct clients_event *ev, char *buf, size_t cap)
 {
 	if (!ev || (!buf && cap))
 		return -EINVAL;
-	struct jw w = {.buf = buf, .cap = cap};
+	struct writer w;
+	j_begin(&w, buf, cap);
 	event_body(&w, ev);
-	return jw_end(&w);
-}
-
-static void record_body(struct jw *w, const struct clients_record *r,
-			const struct clients_event *tl, size_t ntl)
-{
-	jw_raw(w, "{", 1);
-	jw_mac_first(w, r->mac);
-	jw_ki64(w, "first_seen", r->first_seen_ms);
-	jw_ki64(w, "last_seen", r->last_seen_ms);
-	jw_kip(w, "ip", r->ip);
-	JW_FIELD(w, "hostname", r->hostname);
-	jw_key(w, "arch", false);
-	if (r->has_arch) {
-		char t[8];
-		snprintf(t, sizeof(t), "%u", r->arch_code);
-		jw_lit(w, "{\"code\":");
-		jw_lit(w, t);
-		jw_lit(w, ",\"name\":");
-		jw_strn(w, r->arch_name, strnlen(r->arch_name, sizeof(r->arch_name)));
-		jw_lit(w, "}");
-	} else {
-		jw_lit(w, "null");
-	}
-	JW_FIELD(w, "vendor_class", r->vendor_class);
-	jw_kbool(w, "pxe", r->is_pxe);
-	jw_kbool(w, "http_boot", r->is_http);
-	jw_kbool(w, "ipxe", r->is_ipxe);
-	jw_key(w, "uuid", false);
-	if (r->has_uuid) {
-		char u[37];
-		const uint8_t *b = r->uuid;
-		snprintf(u, sizeof(u),
-			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-			 b[12], b[13], b[14], b[15]);
-		jw_str(w, u);
-	} else {
-		jw_lit(w, "null");
-	}
-	JW_FIELD(w, "loader", r->loader);
-	JW_FIELD(w, "script", r->script);
-	JW_FIELD(w, "entry", r->entry);
-	JW_FIELD(w, "rule", r->rule);
-	JW_FIELD(w, "host", r->host);
-	JW_FIELD(w, "next_boot", r->next_boot);
-	jw_kstr(w, "status", clients_status_name(r->status));
-	jw_key(w, "stalled_in", false);
-	if (r->status == CLIENTS_ST_STALLED)
-		jw_str(w, clients_status_name(r->stalled_in));
-	else
-		jw_lit(w, "null");
-	JW_FIELD(w, "diagnosis", r->diagnosis);
-	jw_ki64(w, "status_since", r->status_since_ms);
-	jw_key(w, "attempt_start", false);
-	if (r->attempt_start_ms) {
-		char t[24];
-		snprintf(t, sizeof(t), "%lld", (long long)r->attempt_start_ms);
-		jw_lit(w, t);
-	} else {
-		jw_lit(w, "null");
-	}
-	jw_ku64(w, "boots", r->boots);
-	jw_ku64(w, "last_boot_ms", r->last_boot_ms);
-	if (tl) {
-		jw_key(w, "timeline", false);
-		jw_raw(w, "[", 1);
-		for (size_t i = 0; i < ntl && !w->overflow; i++) {
-			if (i)
-				jw_raw(w, ",", 1);
-			event_body(w, &tl[i]);
-		}
-		jw_raw(w, "]", 1);
-	}
-	jw_raw(w, "}", 1);
+	return j_end(&w, buf, cap);
 }
 
 int clients_record_json(const struct clients_record *r, const struct clients_event *tl, size_t ntl,
@@ -2393,9 +2457,10 @@ int clients_record_json(const struct clients_record *r, const struct clients_eve
 {
 	if (!r || (!buf && cap))
 		return -EINVAL;
-	struct jw w = {.buf = buf, .cap = cap};
+	struct writer w;
+	j_begin(&w, buf, cap);
 	record_body(&w, r, tl, ntl);
-	return jw_end(&w);
+	return j_end(&w, buf, cap);
 }
 
 struct list_ctx {
@@ -2410,9 +2475,10 @@ static int list_one(void *arg, const struct clients_record *r)
 	struct list_ctx *l = arg;
 	for (;;) {
 		size_t room = l->cap - l->len;
-		struct jw w = {.buf = l->buf + l->len, .cap = room};
+		struct writer w;
+		writer_init(&w, l->buf + l->len, room);
 		if (!l->first)
-			jw_raw(&w, ",", 1);
+			j_raw(&w, ",", 1);
 		record_body(&w, r, NULL, 0);
 		if (!w.overflow && w.len + 2 < room) { /* keep room for "]" and the NUL */
 			l->len += w.len;

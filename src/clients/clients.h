@@ -331,7 +331,7 @@ void clients_unsubscribe(struct clients *c, clients_notify_fn fn, void *arg);
  *         "ip":"10.0.0.5"|null,"bytes":n,"duration_ms":n,"detail":"..."}
  * Record: {"mac","first_seen","last_seen","ip"|null,"hostname","arch":{"code","name"}|null,
  *          "vendor_class","pxe","http_boot","ipxe","uuid"|null,"loader","script","entry",
- *          "rule","host","next_boot","status","stalled_in"|null,"diagnosis",
+ *          "rule","host","next_boot","pinned","iface","status","stalled_in"|null,"diagnosis",
  *          "status_since","attempt_start"|null,"boots","last_boot_ms",
  *          "timeline":[events...]}   ("timeline" only when tl is not NULL)
  */

@@ -10,7 +10,8 @@
  * round trip through a temporary store (warm start, reload after eviction, the turn's
  * transaction joined, nothing written before flush_ms unless forced, no transaction left
  * open); JSON escaping of what clients send (HTML tags, quotes, control bytes, NULs, high
- * bytes) and buffer limits; subscribers.
+ * bytes) and buffer limits; subscribers; the interface a client was last heard on and its
+ * permanent entry (read from the store, persisted, in the JSON); blobs of every version.
  * Does not cover: the wiring into dhcp/tftp/http (system tests), performance.
  */
 #include <errno.h>
@@ -897,6 +898,88 @@ static void test_store_rows_are_pruned_deleted_and_checked_on_read(void **state)
 	clients_free(c);
 }
 
+/* ---- iface and the permanent entry ------------------------------------------------------ */
+
+static void test_iface_is_the_interface_the_client_was_last_heard_on(void **state)
+{
+	(void)state;
+	struct clients *c = clients_new(NULL, &LIM);
+	static const struct {
+		const char *name;
+		const char *iface; /* given with the request */
+		const char *want;  /* record.iface after it */
+	} rows[] = {
+	    {"first heard on eth1", "eth1", "eth1"},       {"then on eth2", "eth2", "eth2"},
+	    {"unknown keeps the last one", NULL, "eth2"},  {"empty keeps the last one", "", "eth2"},
+	    {"control bytes dropped", "e\x01th3", "eth3"},
+	};
+	char json[4096];
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct dhcp_pxe_facts f;
+		facts_for(W_PXE_BIOS, MAC1, &f);
+		struct clients_dhcp d = {
+		    .facts = &f, .msg_type = DHCPDISCOVER, .iface = rows[i].iface};
+		assert_int_equal(clients_on_dhcp(c, &d, T0 + (int64_t)i), 0);
+		struct clients_record r;
+		assert_int_equal(clients_get(c, MAC1, &r, NULL, 0, NULL), 1);
+		if (strcmp(r.iface, rows[i].want) != 0)
+			fail_msg("%s: iface %s, want %s", rows[i].name, r.iface, rows[i].want);
+		int len = clients_record_json(&r, NULL, 0, json, sizeof(json));
+		assert_true(len > 0 && json_check_strict(json, (size_t)len));
+		char v[32];
+		assert_true(json_get_string(json, (size_t)len, "iface", v, sizeof(v)) >= 0);
+		assert_string_equal(v, rows[i].want);
+	}
+	clients_free(c);
+}
+
+static void test_pinned_entry_is_read_from_the_store_and_persisted(void **state)
+{
+	struct store *s = *state;
+	struct clients *c = clients_new(s, &LIM);
+	dhcp_ack(c, MAC1, IP1, T0);
+	struct clients_record r;
+	char json[4096], v[64];
+	assert_int_equal(clients_get(c, MAC1, &r, NULL, 0, NULL), 1);
+	assert_string_equal(r.pinned, "");
+	/* set through the store (the API), then announced */
+	assert_int_equal(store_pin_set(s, MAC1, "debian"), 0);
+	assert_int_equal(clients_changed(c, MAC1, T0 + 1), 0);
+	assert_int_equal(clients_get(c, MAC1, &r, NULL, 0, NULL), 1);
+	assert_string_equal(r.pinned, "debian");
+	int len = clients_record_json(&r, NULL, 0, json, sizeof(json));
+	assert_true(len > 0 && json_check_strict(json, (size_t)len));
+	assert_true(json_get_string(json, (size_t)len, "pinned", v, sizeof(v)) >= 0);
+	assert_string_equal(v, "debian");
+	/* a pin for a MAC that is only in the store shows in the list too */
+	assert_int_equal(store_pin_set(s, MAC2, "rescue"), 0);
+	dhcp_ack(c, MAC2, IP2, T0 + 2);
+	char *list = NULL;
+	size_t ll = 0;
+	assert_int_equal(clients_list_json(c, &list, &ll), 0);
+	assert_non_null(strstr(list, "\"pinned\":\"rescue\""));
+	assert_non_null(strstr(list, "\"pinned\":\"debian\""));
+	free(list);
+	clients_free(c);
+
+	/* the persisted record carries it; the store stays the authority on read */
+	s = reopen(s);
+	*state = s;
+	struct store_client sc;
+	uint8_t blob[STORE_CLIENT_DATA_MAX];
+	assert_int_equal(store_client_get(s, MAC1, &sc, blob, sizeof(blob)), 1);
+	struct clients_record d;
+	memset(&d, 0, sizeof(d));
+	memcpy(d.mac, MAC1, 6);
+	assert_int_equal(clients_blob_decode(sc.data, sc.data_len, &d, NULL, 0, NULL), 0);
+	assert_string_equal(d.pinned, "debian");
+	assert_int_equal(store_pin_clear(s, MAC1), 0);
+	c = clients_new(s, &LIM);
+	assert_int_equal(clients_get(c, MAC1, &r, NULL, 0, NULL), 1);
+	assert_string_equal(r.pinned, "");
+	clients_free(c);
+}
+
 /* ---- JSON ------------------------------------------------------------------------------ */
 
 static void test_json_escapes_everything_a_client_sent(void **state)
@@ -1091,6 +1174,8 @@ static void test_blob_round_trip_and_untrusted_input(void **state)
 	memset(r.uuid, 0xab, 16);
 	str_copy(r.loader, "ipxe.efi", sizeof(r.loader));
 	str_copy(r.diagnosis, "why", sizeof(r.diagnosis));
+	str_copy(r.pinned, "debian", sizeof(r.pinned));
+	str_copy(r.iface, "eth1", sizeof(r.iface));
 	r.status = CLIENTS_ST_STALLED;
 	r.stalled_in = CLIENTS_ST_BOOTING;
 	r.attempt_start_ms = T0;
@@ -1123,6 +1208,69 @@ static void test_blob_round_trip_and_untrusted_input(void **state)
 	assert_int_equal(clients_blob_encode(&r, tl, 2, blob, 10), -ENOSPC);
 }
 
+/* Blobs as earlier versions wrote them still read; versions from the future do not. */
+static void test_blob_versions_old_ones_decode_unknown_ones_are_refused(void **state)
+{
+	(void)state;
+	/* tag, 16-bit length, value: T_HOSTNAME = 2, T_HOST = 11, T_PINNED = 16, T_IFACE = 17 */
+	static const struct {
+		const char *name;
+		uint8_t blob[32];
+		size_t len;
+		int want;
+		const char *hostname, *host, *pinned, *iface;
+	} rows[] = {
+	    {"version 1: hostname and host",
+	     {1, 2, 0, 2, 'p', 'c', 11, 0, 1, 'h'},
+	     10,
+	     0,
+	     "pc",
+	     "h",
+	     "",
+	     ""},
+	    {"version 1 with a later tag: tags only add, it is read",
+	     {1, 16, 0, 1, 'x', 2, 0, 1, 'a'},
+	     9,
+	     0,
+	     "a",
+	     "",
+	     "x",
+	     ""},
+	    {"version 2: pinned and iface",
+	     {2, 16, 0, 2, 'd', 'b', 17, 0, 4, 'e', 't', 'h', '1'},
+	     13,
+	     0,
+	     "",
+	     "",
+	     "db",
+	     "eth1"},
+	    {"version 2, iface too long is cut",
+	     {2,   17,  0,   20,  'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
+	      'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't'},
+	     24,
+	     0,
+	     "",
+	     "",
+	     "",
+	     "abcdefghijklmno"},
+	    {"version 0 is refused", {0, 2, 0, 1, 'a'}, 5, -EPROTO, "", "", "", ""},
+	    {"version 3 is refused", {3, 2, 0, 1, 'a'}, 5, -EPROTO, "", "", "", ""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct clients_record d;
+		memset(&d, 0, sizeof(d));
+		int rc = clients_blob_decode(rows[i].blob, rows[i].len, &d, NULL, 0, NULL);
+		if (rc != rows[i].want)
+			fail_msg("%s: %d, want %d", rows[i].name, rc, rows[i].want);
+		if (rc < 0)
+			continue;
+		assert_string_equal(d.hostname, rows[i].hostname);
+		assert_string_equal(d.host, rows[i].host);
+		assert_string_equal(d.pinned, rows[i].pinned);
+		assert_string_equal(d.iface, rows[i].iface);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1153,6 +1301,10 @@ int main(void)
 	    cmocka_unit_test(test_event_json_escapes_control_and_high_bytes),
 	    cmocka_unit_test(test_subscribers_see_every_event_with_its_status),
 	    cmocka_unit_test(test_blob_round_trip_and_untrusted_input),
+	    cmocka_unit_test(test_blob_versions_old_ones_decode_unknown_ones_are_refused),
+	    cmocka_unit_test(test_iface_is_the_interface_the_client_was_last_heard_on),
+	    cmocka_unit_test_setup_teardown(test_pinned_entry_is_read_from_the_store_and_persisted,
+					    setup_store, teardown_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

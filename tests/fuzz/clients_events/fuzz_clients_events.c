@@ -160,6 +160,8 @@ static void mode_record(struct in *in)
 		tl[i].kind = (enum clients_event_kind)(take8(in) % CLIENTS_EV_COUNT);
 		take_str(in, tl[i].detail, sizeof(tl[i].detail));
 	}
+	take_str(in, r.pinned, sizeof(r.pinned)); /* last: older seeds keep their meaning */
+	take_str(in, r.iface, sizeof(r.iface));
 	check_record(&r, tl, n);
 	uint8_t blob[STORE_CLIENT_DATA_MAX];
 	int bl = clients_blob_encode(&r, tl, n, blob, sizeof(blob));
@@ -225,6 +227,7 @@ static void mode_ops(struct in *in)
 			    .no_reply_why = str,
 			    .hostname = host,
 			    .hostname_len = hl,
+			    .iface = str, /* raw bytes too; the seeds keep their meaning */
 			};
 			clients_on_dhcp(c, &d, now);
 			break;
