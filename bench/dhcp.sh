@@ -130,8 +130,9 @@ bench_exec s ip addr add "$SERVER_IP/24" dev bs0
 bench_exec c ip addr add 192.0.2.2/24 dev bc0
 bench_exec c ip addr add "$GIADDR/16" dev bc0
 bench_exec s ip route add 10.200.0.0/16 via 192.0.2.2
-# Socket buffers stay at the kernel defaults (in a namespace, net.core.rmem_* are read-only
-# copies of the host's); both ends' overflows are counted, see rcvbuf_errors.
+# The script leaves socket buffers at the kernel defaults (in a namespace, net.core.rmem_*
+# are read-only copies of the host's); pixied raises its own receive buffer (4 MiB,
+# SO_RCVBUFFORCE as root). Both ends' overflows are counted, see rcvbuf_errors.
 SRV_RMEM="$(bench_exec s cat /proc/sys/net/core/rmem_default)"
 
 # --- server configurations ------------------------------------------------------------------
@@ -373,7 +374,8 @@ report() {
 	echo "- Each step waited up to $QUIET_WAIT s for the machine's CPU pressure (some avg10) to fall"
 	echo "  below $QUIET_PSI %; the pressure each step started with (psi) is in the list of every step at the end."
 	echo "- Socket buffers: kernel defaults (net.core.rmem_default = $SRV_RMEM, rmem_max = $(cat /proc/sys/net/core/rmem_max));"
-	echo "  no server raises its own. Client-side overflow is perfdhcp falling behind a burst of replies."
+	echo "  pixied raises its own receive buffer to 4 MiB (SO_RCVBUFFORCE while root), the others keep"
+	echo "  these. Client-side overflow is perfdhcp falling behind a burst of replies."
 	echo
 	echo "### Per server"
 	echo
@@ -438,17 +440,18 @@ report() {
 	echo "### Reading these numbers"
 	echo
 	echo "- pixied loses datagrams only when its loop is held up: every loop turn ends with one"
-	echo "  SQLite commit (fdatasync) before the turn's replies go out, and the UDP socket keeps the"
-	echo "  kernel's default receive buffer (about 150–200 of these datagrams). At 12,000 DORA/s"
-	echo "  (24,000 datagrams/s in) a stall of ~10 ms — a slow fdatasync, or another process on CPU 0,"
-	echo "  visible as run-queue wait — overflows it."
+	echo "  SQLite commit (fdatasync) before the turn's ACKs go out (OFFERs and NAKs leave at once:"
+	echo "  they need nothing durable). Its UDP socket holds 4 MiB (~10,000 of these datagrams,"
+	echo "  ~0.4 s at 24,000 datagrams/s in), so only a stall that long — a very slow fdatasync, or"
+	echo "  another process on CPU 0, visible as run-queue wait — overflows it."
 	echo "- Kea's memfile backend does not fsync, so where Kea loses it is short of CPU: CPU/DORA ×"
 	echo "  DORA/s comes close to one whole CPU (1,000,000 µs per second)."
 	echo "- ISC dhcpd's CPU per DORA grows with the size of the pool: measured separately on this machine"
 	echo "  at 200 DORA/s, a /24-sized range cost ~0.1 ms of CPU per DORA and the /16 range ~3–5 ms, so"
 	echo "  it tops out near 300 DORA/s here. dnsmasq rewrites its whole lease file on every change, so"
 	echo "  its cost grows with the number of leases. Both are far below 1,000 DORA/s with a /16 pool."
-	echo "- All four log every exchange at their default level (pixied: two lines per DORA to stderr)."
+	echo "- All four log every exchange at their default level (pixied: two lines per DORA to stderr,"
+	echo "  collected per loop turn and written with one write())."
 	echo
 	echo "<details><summary>Every step (runs.tsv: psi = machine CPU pressure when the step started)</summary>"
 	echo

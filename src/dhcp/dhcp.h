@@ -4,10 +4,13 @@
  * the engine decided (UDP, broadcast, raw frame to a MAC), and the optional conflict probe.
  *
  * Decisions are made by the pure engine (dhcp_server.h, dhcp_pxe.h, dhcp_wire.h); this file
- * only moves bytes. Leases are committed before the replies that depend on them: every
- * reply of one loop turn is queued, the turn's lease writes are committed in one SQLite
- * transaction at the end of the turn, and only then are the replies sent. A failed commit
- * sends none of the replies that needed it.
+ * only moves bytes. Leases are committed before the replies that depend on them: a reply
+ * that needs a lease write (an ACK that binds) is queued, the turn's lease writes are
+ * committed in one SQLite transaction at the end of the turn, and only then are those
+ * replies sent. A failed commit sends none of the replies that needed it. Replies that
+ * need nothing durable (OFFER, NAK, INFORM's ACK, proxy replies) are sent at once.
+ * Each socket asks for a 4 MiB receive buffer (SO_RCVBUFFORCE while still root, else
+ * SO_RCVBUF up to net.core.rmem_max) so a slow commit does not overflow it.
  */
 #ifndef PIXIED_DHCP_DHCP_H
 #define PIXIED_DHCP_DHCP_H

@@ -1573,6 +1573,22 @@ static int do_release(struct req *q)
 	return DHCP_RES_NOREPLY;
 }
 
+/* RFC 2131 §4.3.4 for an admin (dhcp_server.h): same end state as the owner's RELEASE. */
+int dhcp_server_release(struct dhcp_server *s, uint32_t ip, int64_t now, struct store_lease *out)
+{
+	struct lease *l = lease_by_ip(s, ip);
+	if (!l || (l->state != L_BOUND && l->state != L_DECLINED))
+		return -ENOENT;
+	lists_detach(s, l);
+	offer_clear(s, l);
+	l->state = L_RELEASED;
+	l->expires = now;
+	lists_attach(s, l);
+	fill_store_lease(l, out);
+	s->st.releases++;
+	return 0;
+}
+
 /* RFC 2131 §4.3.5 */
 static int do_inform(struct req *q)
 {
@@ -1639,6 +1655,47 @@ static int do_bootp(struct req *q)
 
 /* ---- proxy ---- */
 
+/* Where a reply without an address goes. */
+enum boot_route {
+	BOOT_ROUTE_RFC2131, /* §4.1 rules with yiaddr 0: broadcast, or back to the relay */
+	BOOT_ROUTE_SOURCE,  /* unicast back to the request's source address and port */
+};
+
+/*
+ * Boot information without an address, the one reply proxy mode sends: an OFFER on port
+ * 67 (PXE 2.1 §2.2.2) or an ACK on port 4011 (§2.2.4). `type` sets the message type and
+ * ciaddr (RFC 2131 §4.3.1 table 3: 0 in an OFFER, the request's in an ACK), `route` where
+ * it goes, `counter` the stat it counts in. No boot file for the client: no reply.
+ */
+static int reply_boot_info(struct req *q, uint8_t type, enum boot_route route,
+			   uint64_t *counter)
+{
+	decide_boot(q, DHCP_PXE_MODE_PROXY);
+	if (!q->boot.has_file) {
+		*q->why = route == BOOT_ROUTE_SOURCE ? "port 4011: no boot file for this client"
+						     : "proxy: no boot file for this client";
+		return DHCP_RES_NOREPLY;
+	}
+	struct dhcp_reply *r = &q->s->pre;
+	reply_init(q);
+	r->ciaddr = type == DHCPACK ? q->m->ciaddr : 0;
+	r->yiaddr = 0;
+	add_boot_opts(q, r, true);
+	add_tftp_server(q, r);
+	struct dhcp_tx *tx = q->tx;
+	if (route == BOOT_ROUTE_SOURCE) {
+		tx->dest = DHCP_DEST_UDP;
+		tx->dst_ip = q->rx->src_ip;
+		tx->dst_port = q->rx->src_port;
+	} else {
+		dhcp_server_route(q->m, type, 0, tx); /* no yiaddr: broadcast (or the relay) */
+	}
+	int res = build(q, type, true);
+	if (res == DHCP_RES_REPLY)
+		(*counter)++;
+	return res;
+}
+
 /*
  * ProxyDHCP (PXE 2.1 §2.2.2, as dnsmasq does it): on port 67 only a DISCOVER from a PXE /
  * HTTP Boot client is answered, with an OFFER without an address that carries the boot
@@ -1649,59 +1706,24 @@ static int do_bootp(struct req *q)
  */
 static int do_proxy67(struct req *q)
 {
-	struct dhcp_server *s = q->s;
 	if (q->m->type != DHCPDISCOVER) {
 		*q->why = "proxy: only DISCOVER is answered on port 67";
 		return DHCP_RES_NOREPLY;
 	}
-	decide_boot(q, DHCP_PXE_MODE_PROXY);
-	if (!q->boot.has_file) {
-		*q->why = "proxy: no boot file for this client";
-		return DHCP_RES_NOREPLY;
-	}
-	struct dhcp_reply *r = &s->pre;
-	reply_init(q);
-	r->yiaddr = 0;
-	r->ciaddr = 0;
-	add_boot_opts(q, r, true);
-	add_tftp_server(q, r);
-	dhcp_server_route(q->m, DHCPOFFER, 0, q->tx); /* no yiaddr: broadcast (or the relay) */
-	int res = build(q, DHCPOFFER, true);
-	if (res == DHCP_RES_REPLY)
-		s->st.proxy_offers++;
-	return res;
+	return reply_boot_info(q, DHCPOFFER, BOOT_ROUTE_RFC2131, &q->s->st.proxy_offers);
 }
 
 /* PXE boot server port 4011 (PXE 2.1 §2.2.4): REQUEST -> ACK with the boot file,
  * unicast back to where it came from. */
 static int do_4011(struct req *q)
 {
-	struct dhcp_server *s = q->s;
 	if (q->m->type != DHCPREQUEST) {
 		*q->why = "port 4011: only REQUEST is answered";
 		return DHCP_RES_NOREPLY;
 	}
 	if (!q->rx->src_ip || !q->rx->src_port)
 		return drop(q, "port 4011 request without a source address");
-	decide_boot(q, DHCP_PXE_MODE_PROXY);
-	if (!q->boot.has_file) {
-		*q->why = "port 4011: no boot file for this client";
-		return DHCP_RES_NOREPLY;
-	}
-	struct dhcp_reply *r = &s->pre;
-	reply_init(q);
-	r->ciaddr = q->m->ciaddr;
-	r->yiaddr = 0;
-	add_boot_opts(q, r, true);
-	add_tftp_server(q, r);
-	struct dhcp_tx *tx = q->tx;
-	tx->dest = DHCP_DEST_UDP;
-	tx->dst_ip = q->rx->src_ip;
-	tx->dst_port = q->rx->src_port;
-	int res = build(q, DHCPACK, true);
-	if (res == DHCP_RES_REPLY)
-		s->st.proxy_acks++;
-	return res;
+	return reply_boot_info(q, DHCPACK, BOOT_ROUTE_SOURCE, &q->s->st.proxy_acks);
 }
 
 /* ---- entry points ---- */
@@ -1739,6 +1761,16 @@ static const char *check_option_lengths(const struct dhcp_msg *m)
 	return NULL;
 }
 
+/* Column of stats.rx_arch: the loader key of the client's option 93 (or the arch in its
+ * PXEClient:Arch:NNNNN vendor class); CONF_ARCH_COUNT for no arch, an arch without a
+ * loader key, or a client that is not booting (PXE, HTTP Boot or iPXE). */
+static size_t rx_arch_index(const struct dhcp_pxe_facts *f, bool boot_client)
+{
+	if (!boot_client || !f->has_arch || (size_t)f->arch >= CONF_ARCH_COUNT)
+		return CONF_ARCH_COUNT;
+	return (size_t)f->arch;
+}
+
 int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t now,
 		       struct dhcp_tx *tx, const char **why)
 {
@@ -1758,8 +1790,14 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t 
 	q.tx = tx;
 	q.why = why;
 
-	if (m->type <= DHCPINFORM)
+	/* Facts first: the per-architecture counters cover every request, dropped ones too
+	 * (the parse never fails; malformed options count as absent). */
+	dhcp_pxe_facts_parse(m, &tx->facts);
+	bool boot_client = tx->facts.is_pxe || tx->facts.is_http || tx->facts.is_ipxe;
+	if (m->type <= DHCPINFORM) {
 		s->st.rx[m->type]++;
+		s->st.rx_arch[m->type][rx_arch_index(&tx->facts, boot_client)]++;
+	}
 	if (s->c->dhcp.mode == CONF_DHCP_OFF) {
 		*why = "DHCP is off";
 		return DHCP_RES_NOREPLY;
@@ -1772,7 +1810,6 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t 
 	if (bad)
 		return drop(&q, bad);
 
-	dhcp_pxe_facts_parse(m, &tx->facts);
 	/* Server identifier: the address the client (or relay) sent to when it is one of
 	 * ours (unicast renewals, relays configured with another of our addresses), else the
 	 * arrival interface's address. */
@@ -1785,7 +1822,6 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t 
 		q.host = host_by_mac(s, m->chaddr);
 	expire_offers(s, now);
 
-	bool boot_client = tx->facts.is_pxe || tx->facts.is_http || tx->facts.is_ipxe;
 	if (rx->local_port == PORT_PXE) {
 		if (!boot_client) {
 			*why = "port 4011: not a PXE client";

@@ -112,6 +112,16 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_rx *rx, int64_t 
 void dhcp_server_probe_done(struct dhcp_server *s, uint32_t ip, bool in_use, int64_t now,
 			    struct dhcp_tx *tx);
 
+/*
+ * Admin release (API "release lease", dhcp_service_release): the lease on ip goes back to
+ * the pool as if its owner had sent a DHCPRELEASE (RFC 2131 §4.3.4): state released, the
+ * record stays keyed to its client (it gets the address back first), any pending offer on
+ * it is dropped; counted in stats.releases. A quarantined (declined) address is released
+ * too. *out is the record the caller must write to the store. 0, or -ENOENT when ip has no
+ * bound or declined lease (unknown, only offered, already released or expired: free).
+ */
+int dhcp_server_release(struct dhcp_server *s, uint32_t ip, int64_t now, struct store_lease *out);
+
 /* Counters for metrics/status. */
 struct dhcp_server_stats {
 	uint64_t rx[DHCPINFORM + 1];  /* messages by type; [0] = BOOTP (no option 53) */

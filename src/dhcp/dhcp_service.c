@@ -1,4 +1,15 @@
-/* dhcp/service — see dhcp.h. All I/O of the DHCP module lives here. */
+/*
+ * dhcp/service — see dhcp.h. All I/O of the DHCP module lives here: sockets, the per-turn
+ * commit, sending, conflict probes, the admin release, and handing each decision to
+ * clients/. Does not own the decisions (dhcp_server), the wire format (dhcp_wire), SQL
+ * (store/) or what clients/ makes of a request.
+ *
+ * Sending: a reply that depends on a lease write (tx->persist: an ACK that binds a lease)
+ * is queued and sent after the turn's commit. Every other reply (OFFER, NAK, INFORM's
+ * ACK, BOOTREPLY, proxy replies) goes out at once: an OFFER only holds the
+ * address in memory (RFC 2131 §4.3.1: "the server need not reserve the offered network
+ * address"), so nothing has to be durable before the client sees it.
+ */
 #include "dhcp/dhcp.h"
 
 #include <errno.h>
@@ -6,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "clients/clients.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "dhcp/dhcp_server.h"
@@ -17,6 +30,10 @@
 #define DHCP_PXE_PORT 4011
 #define DHCP_RX_BATCH 64      /* datagrams read per socket per turn */
 #define DHCP_MAX_PROBES 64    /* conflict probes in flight */
+/* Receive buffer per socket: ~10,000 requests of ~350 bytes (skb overhead included), so a
+ * loop turn held up by a slow fdatasync does not overflow at 10k+ requests/s. The kernel
+ * default (net.core.rmem_default, ~208 KiB) holds about 300. */
+#define DHCP_RCVBUF (4 * 1024 * 1024)
 
 struct dhcp_sock {
 	struct dhcp_service *svc;
@@ -58,6 +75,7 @@ struct dhcp_service {
 	uint16_t probe_seq;
 	struct dhcp_msg msg; /* scratch for the packet being handled */
 	struct dhcp_tx tx;   /* scratch */
+	struct clients *clients; /* every request is reported here (NULL = nobody) */
 };
 
 static struct log_ratelimit rl_drop = LOG_RATELIMIT_INIT(1000);
@@ -216,18 +234,19 @@ static void on_probe_reply(void *arg, uint32_t ev)
 
 static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct dhcp_rx *rx);
 
-static void probe_start(struct dhcp_service *s, struct dhcp_sock *sock, const struct dhcp_rx *rx,
-			uint32_t ip)
+/* Start probing ip for rx; NULL, or why the request gets no answer now. */
+static const char *probe_start(struct dhcp_service *s, struct dhcp_sock *sock,
+			       const struct dhcp_rx *rx, uint32_t ip)
 {
-	if (probe_find(s, ip))
-		return; /* already probing; the client's retransmission will find the result */
+	if (probe_find(s, ip)) /* the client's retransmission will find the result */
+		return "conflict probe of the address in progress";
 	struct dhcp_probe *p = NULL;
 	for (size_t i = 0; i < DHCP_MAX_PROBES && !p; i++)
 		if (!s->probes[i].live)
 			p = &s->probes[i];
 	if (!p) {
 		log_rl(&rl_drop, LOG_LVL_WARN, "dhcp", "drop reason=\"too many conflict probes\"");
-		return;
+		return "too many conflict probes";
 	}
 	const struct dhcp_server_iface *ifc = iface_by_index(s, rx->ifindex);
 	int r = -EINVAL;
@@ -250,7 +269,7 @@ static void probe_start(struct dhcp_service *s, struct dhcp_sock *sock, const st
 		memset(tx, 0, sizeof(*tx));
 		dhcp_server_probe_done(s->srv, ip, false, time_wall(), tx);
 		handle(s, sock, rx);
-		return;
+		return NULL;
 	}
 	p->live = true;
 	p->ip = ip;
@@ -261,6 +280,7 @@ static void probe_start(struct dhcp_service *s, struct dhcp_sock *sock, const st
 	p->rx.msg = &p->msg;
 	loop_timer_init(&p->timer, probe_timeout, p);
 	loop_timer_arm(s->loop, &p->timer, loop_now(s->loop) + s->conf->dhcp.probe_timeout_ms);
+	return NULL;
 }
 
 static void probe_finish(struct dhcp_probe *p, bool in_use)
@@ -291,6 +311,38 @@ static void probe_finish(struct dhcp_probe *p, bool in_use)
 
 /* ---- receiving ---- */
 
+/* Tell clients/ what a request was and what became of it (replied: a reply goes out). */
+static void report(struct dhcp_service *s, const struct dhcp_rx *rx, const struct dhcp_tx *tx,
+		   bool replied, const char *no_reply_why)
+{
+	if (!s->clients || !tx->facts.has_mac)
+		return;
+	const struct dhcp_msg *m = rx->msg;
+	const struct dhcp_server_iface *ifc = iface_by_index(s, rx->ifindex);
+	uint32_t req_ip = 0;
+	size_t hlen = 0;
+	const uint8_t *hn = dhcp_msg_opt(m, DHCP_OPT_HOSTNAME, &hlen);
+	if (dhcp_msg_opt_ip(m, DHCP_OPT_REQUESTED_IP, &req_ip) < 0)
+		req_ip = 0;
+	struct clients_dhcp d = {
+		.facts = &tx->facts,
+		.msg_type = m->type,
+		.replied = replied,
+		.reply_type = replied ? tx->type : DHCP_NONE,
+		.yiaddr = replied ? tx->yiaddr : 0,
+		.ciaddr = m->ciaddr,
+		.requested_ip = req_ip,
+		.boot_file = replied ? tx->boot_file : NULL,
+		.no_boot_why = tx->boot_reason[0] ? tx->boot_reason : NULL,
+		.no_reply_why = replied ? NULL : no_reply_why,
+		.hostname = hn,
+		.hostname_len = hn ? hlen : 0,
+		.local_port = rx->local_port,
+		.iface = ifc ? ifc->name : NULL,
+	};
+	(void)clients_on_dhcp(s->clients, &d, clients_time_ms());
+}
+
 static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct dhcp_rx *rx)
 {
 	struct dhcp_tx *tx = &s->tx;
@@ -304,6 +356,7 @@ static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct 
 		char mac[MAC_STRLEN];
 		log_rl(&rl_drop, LOG_LVL_INFO, "dhcp", "drop mac=%s reason=\"%s\"",
 		       fmt_mac(mac, rx->msg->chaddr), why ? why : "?");
+		report(s, rx, tx, false, why ? why : "dropped");
 		return;
 	}
 	if (why && r == DHCP_RES_NOREPLY) {
@@ -311,17 +364,30 @@ static void handle(struct dhcp_service *s, struct dhcp_sock *sock, const struct 
 		log_rl(&rl_noreply, LOG_LVL_INFO, "dhcp", "no-reply mac=%s reason=\"%s\"",
 		       fmt_mac(mac, rx->msg->chaddr), why);
 	}
-	if (tx->persist && persist(s, &tx->lease) < 0)
+	if (tx->persist && persist(s, &tx->lease) < 0) {
+		report(s, rx, tx, false, "lease store write failed");
 		return;
+	}
 	if (r == DHCP_RES_PROBE) {
-		probe_start(s, sock, rx, tx->probe_ip);
+		/* once started, reported when the probe ends and the request is decided again */
+		const char *busy = probe_start(s, sock, rx, tx->probe_ip);
+		if (busy)
+			report(s, rx, tx, false, busy);
 		return;
 	}
-	if (r == DHCP_RES_REPLY) {
-		log_reply(tx, why);
-		if (queue_reply(s, sock, tx) < 0)
-			log_rl(&rl_drop, LOG_LVL_ERR, "dhcp", "out of memory queueing a reply");
+	if (r != DHCP_RES_REPLY) {
+		report(s, rx, tx, false, why);
+		return;
 	}
+	log_reply(tx, why);
+	bool replied = true;
+	if (!tx->persist) {
+		send_one(s, sock, tx); /* depends on nothing the commit makes durable */
+	} else if (queue_reply(s, sock, tx) < 0) {
+		log_rl(&rl_drop, LOG_LVL_ERR, "dhcp", "out of memory queueing a reply");
+		replied = false;
+	}
+	report(s, rx, tx, replied, replied ? NULL : "out of memory");
 }
 
 static void on_readable(void *arg, uint32_t events)
@@ -382,6 +448,11 @@ static int open_sock(struct dhcp_service *s, const struct dhcp_server_iface *ifc
 			 strerror(-fd));
 		return fd;
 	}
+	/* While still root: SO_RCVBUFFORCE passes net.core.rmem_max (CAP_NET_ADMIN);
+	 * without it SO_RCVBUF gets what rmem_max allows. */
+	int rb = DHCP_RCVBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
 	struct dhcp_sock *sk = &s->socks[s->nsocks++];
 	*sk = (struct dhcp_sock){.svc = s, .fd = fd, .port = port, .ifindex = ifc->ifindex};
 	int r = loop_add_fd(s->loop, fd, EPOLLIN, on_readable, sk);
@@ -510,5 +581,61 @@ int dhcp_service_reconfigure(struct dhcp_service *s, const struct conf *c, char 
 			return r;
 	}
 	s->conf = c;
+	return 0;
+}
+
+void dhcp_service_set_clients(struct dhcp_service *s, struct clients *c)
+{
+	s->clients = c;
+}
+
+const struct dhcp_server *dhcp_service_server(const struct dhcp_service *s)
+{
+	return s->srv;
+}
+
+/* Commit what this turn has written so far (the admin release must be durable before it
+ * returns). A failure marks the turn failed: queued replies that needed it are not sent. */
+static int commit_now(struct dhcp_service *s)
+{
+	if (!s->in_txn)
+		return s->txn_failed ? -EIO : 0;
+	int r = s->txn_failed ? -EIO : store_commit(s->store);
+	if (r < 0) {
+		store_rollback(s->store);
+		s->txn_failed = true;
+	}
+	s->in_txn = false;
+	return r < 0 ? r : 0;
+}
+
+int dhcp_service_release(struct dhcp_service *s, uint32_t ip, char *err, size_t errlen)
+{
+	char ips[IPV4_STRLEN];
+	fmt_ipv4(ips, ip);
+	if (!s->srv || s->conf->dhcp.mode != CONF_DHCP_FULL) {
+		snprintf(err, errlen, "[dhcp] mode is not full: pixied hands out no leases");
+		return -ENODEV;
+	}
+	struct store_lease l;
+	int r = dhcp_server_release(s->srv, ip, time_wall(), &l);
+	if (r < 0) {
+		snprintf(err, errlen, "no lease on %s", ips);
+		return r;
+	}
+	/* joins the turn's transaction when one is open, and commits it now */
+	r = persist(s, &l);
+	if (r >= 0)
+		r = commit_now(s);
+	else
+		(void)commit_now(s);
+	if (r < 0) {
+		snprintf(err, errlen, "lease store write failed: %s", strerror(-r));
+		log_err("dhcp", "release ip=%s by admin: lease store write failed: %s", ips,
+			strerror(-r));
+		return r;
+	}
+	char mac[MAC_STRLEN];
+	log_info("dhcp", "release ip=%s mac=%s by admin", ips, fmt_mac(mac, l.mac));
 	return 0;
 }

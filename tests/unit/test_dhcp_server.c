@@ -1704,6 +1704,194 @@ static void test_hostname_sanitizer_table(void **state)
 	assert_string_equal(tiny, "abc");
 }
 
+/* ---- per-architecture counters ---- */
+
+struct arch_row {
+	const char *what;
+	uint8_t type;        /* DHCPDISCOVER..., DHCP_NONE = BOOTP */
+	const char *vclass;  /* option 60, NULL = absent */
+	bool ipxe;           /* option 77 "iPXE" */
+	int opt93;           /* -1 = absent */
+	bool bad_opt50;      /* a 3-byte option 50: the request is dropped */
+	size_t want;         /* rx_arch column */
+};
+
+static const struct arch_row arch_rows[] = {
+	{"PXE BIOS", DHCPDISCOVER, "PXEClient:Arch:00000:UNDI:002001", false, 0, false,
+	 CONF_ARCH_BIOS},
+	{"PXE x64 UEFI (7)", DHCPDISCOVER, "PXEClient", false, 7, false, CONF_ARCH_EFI64},
+	{"PXE x64 UEFI (9, EBC per errata)", DHCPDISCOVER, "PXEClient", false, 9, false,
+	 CONF_ARCH_EFI64},
+	{"HTTP Boot x64", DHCPDISCOVER, "HTTPClient:Arch:00016", false, 16, false,
+	 CONF_ARCH_EFI64_HTTP},
+	{"ARM64 from option 60 only", DHCPDISCOVER, "PXEClient:Arch:00011:UNDI:003000", false, -1,
+	 false, CONF_ARCH_ARM64},
+	{"iPXE x64 UEFI", DHCPDISCOVER, NULL, true, 7, false, CONF_ARCH_EFI64},
+	{"PXE REQUEST BIOS", DHCPREQUEST, "PXEClient", false, 0, false, CONF_ARCH_BIOS},
+	{"BOOTP PXE BIOS", DHCP_NONE, "PXEClient", false, 0, false, CONF_ARCH_BIOS},
+	{"dropped request is still counted", DHCPREQUEST, "PXEClient", false, 7, true,
+	 CONF_ARCH_EFI64},
+	/* negative: the none/unknown column */
+	{"PXE without option 93", DHCPDISCOVER, "PXEClient", false, -1, false, CONF_ARCH_COUNT},
+	{"PXE with an unknown type", DHCPDISCOVER, "PXEClient", false, 0x1234, false,
+	 CONF_ARCH_COUNT},
+	{"PXE with a type that has no loader key (Itanium)", DHCPDISCOVER, "PXEClient", false, 2,
+	 false, CONF_ARCH_COUNT},
+	{"plain client sending option 93", DHCPDISCOVER, NULL, false, 7, false, CONF_ARCH_COUNT},
+	{"plain client", DHCPDISCOVER, "MSFT 5.0", false, -1, false, CONF_ARCH_COUNT},
+};
+
+static void test_rx_arch_counts_requests_by_client_architecture(void **state)
+{
+	(void)state;
+	start();
+	for (size_t i = 0; i < ARRAY_SIZE(arch_rows); i++) {
+		const struct arch_row *r = &arch_rows[i];
+		uint64_t before[CONF_ARCH_COUNT + 1];
+		memcpy(before, dhcp_server_stats(srv)->rx_arch[r->type], sizeof(before));
+		uint8_t mac[6];
+		mac_n(mac, 100 + (unsigned)i);
+		struct pkt p;
+		pkt_new(&p, r->type, mac, 1000 + (uint32_t)i);
+		if (r->vclass)
+			pkt_opt(&p, DHCP_OPT_VENDOR_CLASS, r->vclass, strlen(r->vclass));
+		if (r->ipxe)
+			pkt_opt(&p, DHCP_OPT_USER_CLASS, "iPXE", 4);
+		if (r->opt93 >= 0)
+			pkt_u16(&p, DHCP_OPT_CLIENT_ARCH, (uint16_t)r->opt93);
+		if (r->bad_opt50)
+			pkt_opt(&p, DHCP_OPT_REQUESTED_IP, "\x0a\x00\x00", 3);
+		int res = run(&p);
+		if (r->bad_opt50 && res >= 0)
+			fail_msg("%s: not dropped", r->what);
+		const uint64_t *after = dhcp_server_stats(srv)->rx_arch[r->type];
+		for (size_t k = 0; k <= CONF_ARCH_COUNT; k++)
+			if (after[k] != before[k] + (k == r->want))
+				fail_msg("%s: rx_arch[%u][%zu] = %llu, want %llu", r->what, r->type, k,
+					 (unsigned long long)after[k],
+					 (unsigned long long)(before[k] + (k == r->want)));
+	}
+	/* every request is in exactly one column of its type */
+	const struct dhcp_server_stats *st = dhcp_server_stats(srv);
+	for (size_t t = 0; t <= DHCPINFORM; t++) {
+		uint64_t sum = 0;
+		for (size_t k = 0; k <= CONF_ARCH_COUNT; k++)
+			sum += st->rx_arch[t][k];
+		assert_int_equal(sum, st->rx[t]);
+	}
+}
+
+/* ---- admin release ---- */
+
+static void test_admin_release_returns_a_bound_lease_to_the_pool(void **state)
+{
+	(void)state;
+	start();
+	uint8_t a[6], b[6];
+	mac_n(a, 1);
+	mac_n(b, 2);
+	uint32_t ip = dora(a, 1);
+	struct dhcp_server_pool_stats ps;
+	assert_int_equal(dhcp_server_pool_stats(srv, 0, now, &ps), 0);
+	assert_int_equal(ps.bound, 1);
+	struct store_lease l;
+	assert_int_equal(dhcp_server_release(srv, ip, now, &l), 0);
+	assert_int_equal(l.ip, ip);
+	assert_int_equal(l.state, STORE_LEASE_RELEASED);
+	assert_memory_equal(l.mac, a, 6);
+	assert_true(l.expires <= now);
+	assert_int_equal(dhcp_server_stats(srv)->releases, 1);
+	assert_int_equal(dhcp_server_pool_stats(srv, 0, now, &ps), 0);
+	assert_int_equal(ps.bound, 0);
+	assert_int_equal(ps.reclaimable, 1);
+	/* nothing left to release */
+	assert_int_equal(dhcp_server_release(srv, ip, now, &l), -ENOENT);
+	/* its owner asking again gets the same address back first (the record stays keyed
+	 * to it) */
+	assert_int_equal(discover(a, 2), DHCP_RES_REPLY);
+	assert_int_equal(rep.yiaddr, ip);
+	/* another client does not get it while fresh addresses remain */
+	assert_int_equal(discover(b, 3), DHCP_RES_REPLY);
+	assert_int_not_equal(rep.yiaddr, ip);
+}
+
+struct release_row {
+	const char *what;
+	int setup; /* 0 unknown address, 1 offer only, 2 declined, 3 bound with a pending
+		    * re-offer, 4 released by its client */
+	int want;
+};
+
+static const struct release_row release_rows[] = {
+	{"bound with a pending re-offer: released, the offer dropped", 3, 0},
+	{"declined (quarantined): released, back in the pool", 2, 0},
+	{"address nobody holds", 0, -ENOENT},
+	{"only offered, never acknowledged", 1, -ENOENT},
+	{"already released by its client", 4, -ENOENT},
+};
+
+static void test_admin_release_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(release_rows); i++) {
+		const struct release_row *r = &release_rows[i];
+		now = T0;
+		start();
+		uint8_t a[6];
+		mac_n(a, 7);
+		uint32_t ip = IP(10, 0, 0, 123);
+		struct pkt p;
+		switch (r->setup) {
+		case 1:
+			assert_int_equal(discover(a, 1), DHCP_RES_REPLY);
+			ip = rep.yiaddr;
+			break;
+		case 2:
+			ip = dora(a, 1);
+			pkt_new(&p, DHCPDECLINE, a, 2);
+			pkt_ip(&p, DHCP_OPT_REQUESTED_IP, ip);
+			pkt_ip(&p, DHCP_OPT_SERVER_ID, SRV0);
+			assert_int_equal(run(&p), DHCP_RES_NOREPLY);
+			break;
+		case 3:
+			ip = dora(a, 1);
+			assert_int_equal(discover(a, 2), DHCP_RES_REPLY);
+			assert_int_equal(rep.yiaddr, ip);
+			assert_int_equal(dhcp_server_stats(srv)->pending_offers, 1);
+			break;
+		case 4:
+			ip = dora(a, 1);
+			pkt_new(&p, DHCPRELEASE, a, 2);
+			pkt_ciaddr(&p, ip);
+			pkt_ip(&p, DHCP_OPT_SERVER_ID, SRV0);
+			assert_int_equal(run_on(&p, 2, SRV0), DHCP_RES_NOREPLY);
+			break;
+		default:
+			break;
+		}
+		uint64_t offers = dhcp_server_stats(srv)->pending_offers;
+		struct store_lease l;
+		memset(&l, 0, sizeof(l));
+		int got = dhcp_server_release(srv, ip, now, &l);
+		if (got != r->want)
+			fail_msg("%s: got %d, want %d", r->what, got, r->want);
+		if (got == 0) {
+			assert_int_equal(l.state, STORE_LEASE_RELEASED);
+			assert_int_equal(l.ip, ip);
+			assert_int_equal(dhcp_server_stats(srv)->pending_offers, 0);
+			struct dhcp_server_pool_stats ps;
+			assert_int_equal(dhcp_server_pool_stats(srv, 0, now, &ps), 0);
+			assert_int_equal(ps.bound + ps.declined + ps.offered, 0);
+			assert_int_equal(ps.reclaimable, 1);
+		} else {
+			/* a refused release changes nothing */
+			assert_int_equal(dhcp_server_stats(srv)->pending_offers, offers);
+		}
+		dhcp_server_free(srv);
+		srv = NULL;
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1745,6 +1933,9 @@ int main(void)
 		T(test_reconfigure_keeps_leases_and_bad_config_keeps_old),
 		T(test_new_rejects_bad_pools),
 		T(test_hostname_sanitizer_table),
+		T(test_rx_arch_counts_requests_by_client_architecture),
+		T(test_admin_release_returns_a_bound_lease_to_the_pool),
+		T(test_admin_release_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

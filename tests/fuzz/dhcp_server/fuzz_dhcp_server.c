@@ -5,8 +5,11 @@
  * inputs and the clock moves, so leases, offers, quarantines and expiry get exercised.
  * Invariants checked on every decision: a reply is 300..1500 bytes and parses back as a
  * BOOTREPLY to the same xid/chaddr; a persisted lease has an address and a valid state;
- * a probe names an address; a drop says why.
+ * a probe names an address; a drop says why; every request is counted in exactly one
+ * rx_arch column. Now and then an admin releases the address the input names (ciaddr or
+ * yiaddr) and the released record must be valid.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,6 +160,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(full, &msg, ifindex, src ? src : IP(10, 77, 0, 99), ifs[0].addr, 4011);
 	run(proxy, &msg, ifindex, src, dst, 67);
 	run(proxy, &msg, ifindex, src ? src : IP(10, 77, 0, 99), ifs[0].addr, 4011);
+	/* an admin release of an address the input names (xid bit 11) */
+	if (msg.xid & 0x800) {
+		struct store_lease l;
+		uint32_t ip = msg.ciaddr ? msg.ciaddr : msg.yiaddr;
+		if (dhcp_server_release(full, ip, now, &l) == 0 &&
+		    (l.ip != ip || l.state != STORE_LEASE_RELEASED))
+			abort();
+		if (dhcp_server_release(full, ip, now, &l) != -ENOENT) /* nothing left there */
+			abort();
+	}
+	/* every request is in exactly one architecture column of its type */
+	if (msg.type <= DHCPINFORM) {
+		const struct dhcp_server_stats *st = dhcp_server_stats(full);
+		uint64_t sum = 0;
+		for (size_t k = 0; k <= CONF_ARCH_COUNT; k++)
+			sum += st->rx_arch[msg.type][k];
+		if (sum != st->rx[msg.type])
+			abort();
+	}
 	/* stats stay consistent (O(leases): only now and then) */
 	struct dhcp_server_pool_stats ps;
 	if ((msg.xid & 0xff) == 0 && dhcp_server_pool_stats(full, msg.xid % 3, now, &ps) == 0 &&
