@@ -1910,7 +1910,9 @@ int clients_flush(struct clients *c, int64_t now, bool force)
 	}
 	if (c->ndirty == 0 && c->npend == 0)
 		return 0;
-	bool due = force || store_in_transaction(c->st) || c->npend >= PENDING_MAX / 2 ||
+	/* Batch: at most one write per flush_ms (a busy DHCP turn must not also write every
+	 * record it touched); when due, the writes join a transaction that is open. */
+	bool due = force || c->npend >= PENDING_MAX / 2 ||
 		   elapsed(now, c->oldest_dirty_ms) >= (int64_t)c->lim.flush_ms ||
 		   (c->ndirty == 0 && c->npend > 0 &&
 		    elapsed(now, c->oldest_dirty_ms) >= (int64_t)c->lim.flush_ms);

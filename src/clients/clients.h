@@ -276,17 +276,18 @@ size_t clients_tick(struct clients *c, int64_t now_ms);
 /* ---- persistence ----------------------------------------------------------------------- */
 
 /*
- * Write changed records and evicted ones not yet written. If a store transaction is open
- * (the DHCP service's, in this turn) the writes join it and its commit makes them durable;
- * otherwise, when force is set or the oldest change has waited flush_ms, clients begins
- * and commits its own. Never leaves a transaction open. Prunes the table to store_keep rows
+ * Write changed records and evicted ones not yet written, in batches: only when force is
+ * set, the oldest change has waited flush_ms, or many evicted records are pending. Then, if
+ * a store transaction is open (the DHCP service's, in this turn) the writes join it and its
+ * commit makes them durable; otherwise clients begins and commits its own. Never leaves a
+ * transaction open of its own. Prunes the table to store_keep rows
  * now and then. Returns the number of records written or a negative errno (they stay
  * pending and are tried again).
  */
 int clients_flush(struct clients *c, int64_t now_ms, bool force);
 /* loop_on_turn_end hook: clients_flush(arg, clients_time_ms(), false). Register it BEFORE
- * the DHCP service's hook (i.e. create clients before dhcp_service_new) so that a turn
- * with lease writes carries the client writes in the same commit. */
+ * the DHCP service's hook (i.e. create clients before dhcp_service_new) so that a due batch
+ * in a turn with lease writes rides the same commit. */
 void clients_turn_end(void *arg);
 
 /* ---- reading --------------------------------------------------------------------------- */
