@@ -119,7 +119,8 @@ int http_response_stream(struct http_response *resp, const struct http_request *
  * reader that does not keep up: close it), -EPIPE when it is closing. */
 #define HTTP_STREAM_QUEUE_MAX (256u * 1024)
 int http_stream_write(struct http_stream *s, const void *data, size_t len);
-/* End the stream after what is queued (on_close runs later, from the loop). */
+/* End the stream after what is queued (on_close runs later, from the loop). After a write
+ * was refused with -ENOBUFS the queue is dropped and the connection reset instead. */
 void http_stream_close(struct http_stream *s);
 
 /*

@@ -44,6 +44,7 @@
 #include "files/files.h"
 #include "http/http_proto.h"
 #include "net/net.h"
+#include "net/net_listen.h"
 
 #define MOD              "http"
 #define MAX_LISTENERS    (CONF_MAX_IFACES * 2)
@@ -64,6 +65,12 @@ struct http_cfg {
 	uint16_t port;
 	uint32_t addrs[CONF_MAX_IFACES];
 	size_t naddrs;
+	/* [api]: admin routes answered at all; own listeners (admin_port 0 = none, the [http]
+	 * listeners answer admin routes) on admin_addrs (none = the interfaces) */
+	bool api_enabled;
+	uint16_t admin_port;
+	uint32_t admin_addrs[CONF_MAX_IFACES];
+	size_t admin_naddrs;
 	uint64_t max_connections, max_per_client, header_max, timeout_ms, min_rate;
 	bool access_log;
 };
@@ -71,6 +78,7 @@ struct http_cfg {
 struct listener {
 	struct http_server *srv;
 	int fd;
+	bool admin; /* an [api] listener: admin routes only */
 	char what[64];
 };
 
@@ -98,6 +106,8 @@ struct conn {
 	uint32_t local4;
 	uint16_t local_port;
 	char client[CLIENT_STRLEN];
+	bool admin;                 /* accepted on an [api] listener */
+	struct http_stream *stream; /* the open stream on it (exempt from min-rate) */
 	/* min-rate: a request is in progress (busy) from its first byte to its completion.
 	 * TCP_INFO is read by the sweep only, never per request: UNSET = read it next sweep */
 	bool busy, killed;
@@ -108,14 +118,43 @@ struct conn {
 struct route {
 	char prefix[ROUTE_PREFIX_MAX];
 	size_t len;
+	bool admin; /* http_server_route_admin */
 	http_route_fn fn;
 	void *arg;
+};
+
+/*
+ * A streaming response. Two references: the request (dropped in on_completed, or when the
+ * route fails before a response exists) and MHD's response (its free callback). The
+ * connection is suspended while the queue is empty and nothing says end (no busy loop);
+ * while suspended MHD does not see a hang-up, so the socket is on our loop for EPOLLRDHUP.
+ */
+struct http_stream {
+	struct http_server *srv;
+	struct conn *conn; /* NULL once the request ended */
+	struct MHD_Connection *mc;
+	http_stream_close_fn on_close;
+	void *arg;
+	struct http_stream *prev, *next; /* srv->streams, until ended */
+	char *q;                         /* queued bytes: q[qoff, qoff + qlen) */
+	size_t qoff, qlen, qcap;
+	uint64_t sent; /* bytes handed to MHD */
+	int refs;
+	bool queued;    /* the response went to MHD */
+	bool suspended; /* MHD_suspend_connection and not resumed */
+	bool watching;  /* the socket is on our loop */
+	bool closing;   /* end after the queue (http_stream_close, reconfigure) */
+	bool abort;     /* end now, queue dropped (hang-up, overflow, server freed) */
+	bool overflow;  /* a write was refused with -ENOBUFS */
+	bool ended;     /* on_close has run */
 };
 
 /* One request (MHD's con_cls), from the URI log callback to the completion callback. */
 struct req {
 	struct http_server *srv;
 	struct conn *conn;
+	struct MHD_Connection *mc;
+	struct http_stream *stream; /* the route made its response a stream */
 	uint64_t start_ms;
 	uint64_t acked0; /* tcpi_bytes_acked when a big response was queued, else UNSET */
 	char *target;    /* raw request-target */
@@ -142,8 +181,14 @@ struct http_server {
 	struct http_cfg cfg;
 	struct net_iface *ifs;
 	size_t nifs;
-	struct listener *ls[MAX_LISTENERS];
+	struct listener *ls[MAX_LISTENERS]; /* [http] */
 	size_t nls;
+	struct listener *als[MAX_LISTENERS]; /* [api] port, or [http] port with [http] off */
+	size_t nals;
+	bool adding_admin; /* what the connection MHD_add_connection announces came on */
+	struct http_stream *streams;
+	http_access_fn access_fn;
+	void *access_arg;
 	struct gen *cur; /* gets new connections */
 	struct gen *old; /* retired, draining */
 	struct conn *conns;
@@ -172,12 +217,42 @@ static void cfg_from_conf(struct http_cfg *o, const struct conf *c)
 	o->timeout_ms = MAX(h->timeout_ms, 100u);
 	o->min_rate = h->min_rate;
 	o->access_log = h->access_log;
+
+	/*
+	 * The [api] listeners: on [api] port when set, on [api] address or else where [http]
+	 * listens. With [http] off and no [api] port they take the [http] port, so the API
+	 * stays reachable. An [api] port equal to the [http] port on the same addresses would
+	 * be the same sockets (SO_REUSEPORT would share connections between them at random):
+	 * that is the shared setup, port 0.
+	 */
+	const struct conf_api *a = &c->api;
+	o->api_enabled = a->enabled;
+	const uint32_t *aa = a->naddrs ? a->addrs : h->addrs;
+	size_t an = MIN(a->naddrs ? a->naddrs : h->naddrs, (size_t)CONF_MAX_IFACES);
+	bool same_addrs = !a->naddrs || (a->naddrs == o->naddrs &&
+					 !memcmp(a->addrs, o->addrs, an * sizeof(a->addrs[0])));
+	if (!a->enabled)
+		o->admin_port = 0;
+	else if (a->port && !(h->enabled && a->port == h->port && same_addrs))
+		o->admin_port = a->port;
+	else if (!h->enabled)
+		o->admin_port = h->port;
+	if (o->admin_port) {
+		o->admin_naddrs = an;
+		memcpy(o->admin_addrs, aa, an * sizeof(aa[0]));
+	}
 }
 
-static bool listen_cfg_equal(const struct http_cfg *a, const struct http_cfg *b)
+static bool boot_listen_equal(const struct http_cfg *a, const struct http_cfg *b)
 {
 	return a->enabled == b->enabled && a->port == b->port && a->naddrs == b->naddrs &&
 	       !memcmp(a->addrs, b->addrs, a->naddrs * sizeof(a->addrs[0]));
+}
+
+static bool admin_listen_equal(const struct http_cfg *a, const struct http_cfg *b)
+{
+	return a->admin_port == b->admin_port && a->admin_naddrs == b->admin_naddrs &&
+	       !memcmp(a->admin_addrs, b->admin_addrs, a->admin_naddrs * sizeof(a->addrs[0]));
 }
 
 /* The options MHD fixes per daemon. */
@@ -542,8 +617,8 @@ const char *http_request_header(const struct http_request *r, const char *name)
 {
 	if (!r || !r->priv)
 		return NULL;
-	return MHD_lookup_connection_value((struct MHD_Connection *)(uintptr_t)r->priv,
-					   MHD_HEADER_KIND, name);
+	const struct req *rq = r->priv;
+	return MHD_lookup_connection_value(rq->mc, MHD_HEADER_KIND, name);
 }
 
 const char *http_request_param(const struct http_request *r, const char *name)
@@ -577,16 +652,31 @@ static bool route_matches(const struct route *rt, const char *path)
 	return path[rt->len] == 0 || path[rt->len] == '/';
 }
 
-static const struct route *route_find(const struct http_server *s, const char *path)
+/*
+ * The route for path on a connection from an [api] listener (admin_l) or an [http] one. An
+ * [api] listener answers admin routes only; an [http] listener answers admin routes only
+ * when there are no [api] listeners; [api] enabled = no turns admin routes off. *deny: 404.
+ */
+static const struct route *route_pick(const struct http_server *s, const char *path, bool admin_l,
+				      bool *deny)
 {
 	const struct route *best = NULL;
-	for (size_t i = 0; i < s->nroutes; i++)
-		if (route_matches(&s->routes[i], path) && (!best || s->routes[i].len > best->len))
-			best = &s->routes[i];
-	return best;
+	for (size_t i = 0; i < s->nroutes; i++) {
+		const struct route *rt = &s->routes[i];
+		if (admin_l && !rt->admin)
+			continue;
+		if (route_matches(rt, path) && (!best || rt->len > best->len))
+			best = rt;
+	}
+	if (admin_l)
+		*deny = !best || !s->cfg.api_enabled;
+	else
+		*deny = best && best->admin && (s->cfg.admin_port || !s->cfg.api_enabled);
+	return *deny ? NULL : best;
 }
 
-int http_server_route(struct http_server *h, const char *path_prefix, http_route_fn fn, void *arg)
+static int route_add(struct http_server *h, const char *path_prefix, http_route_fn fn, void *arg,
+		     bool admin)
 {
 	size_t n = strlen(path_prefix);
 	if (path_prefix[0] != '/' || n >= ROUTE_PREFIX_MAX || !fn)
@@ -601,10 +691,216 @@ int http_server_route(struct http_server *h, const char *path_prefix, http_route
 	struct route *rt = &r[h->nroutes++];
 	memcpy(rt->prefix, path_prefix, n + 1);
 	rt->len = n;
+	rt->admin = admin;
 	rt->fn = fn;
 	rt->arg = arg;
 	return 0;
 }
+
+int http_server_route(struct http_server *h, const char *path_prefix, http_route_fn fn, void *arg)
+{
+	return route_add(h, path_prefix, fn, arg, false);
+}
+
+int http_server_route_admin(struct http_server *h, const char *path_prefix, http_route_fn fn,
+			    void *arg)
+{
+	return route_add(h, path_prefix, fn, arg, true);
+}
+
+/* ---- streams ---- */
+
+static void gen_kick(struct gen *g);
+
+static unsigned gen_timeout_s(const struct gen *g)
+{
+	return clamp_uint((g->cfg.timeout_ms + 999) / 1000);
+}
+
+static void stream_unref(struct http_stream *st)
+{
+	if (--st->refs > 0)
+		return;
+	free(st->q);
+	free(st);
+}
+
+static void stream_unwatch(struct http_stream *st)
+{
+	if (!st->watching)
+		return;
+	st->watching = false;
+	loop_del_fd(st->srv->loop, st->conn->fd);
+}
+
+/* Let MHD have the connection again; it runs from the loop (the ITC of
+ * MHD_ALLOW_SUSPEND_RESUME wakes its epoll, and the kick makes sure). */
+static void stream_wake(struct http_stream *st)
+{
+	if (!st->suspended)
+		return;
+	stream_unwatch(st);
+	st->suspended = false;
+	MHD_resume_connection(st->mc);
+	gen_kick(st->conn->gen);
+}
+
+/* The client hung up while the connection was suspended (MHD would not notice). */
+static void on_stream_hup(void *arg, uint32_t events)
+{
+	struct http_stream *st = arg;
+	(void)events;
+	st->abort = true;
+	stream_wake(st);
+}
+
+/*
+ * Stop the stream: after its queue (graceful) or now. Graceful: the idle timeout applies
+ * again, so a client that does not read cannot hold the connection while the queue drains.
+ * Now: MHD may be waiting for a socket that never becomes writable (a reader that stopped
+ * reading), so the socket is shut down (reset) and MHD sees the end on its next run.
+ */
+static void stream_stop(struct http_stream *st, bool now)
+{
+	if (st->ended)
+		return;
+	st->closing = true;
+	if (st->queued && st->conn)
+		MHD_set_connection_option(st->mc, MHD_CONNECTION_OPTION_TIMEOUT,
+					  gen_timeout_s(st->conn->gen));
+	if (now && !st->abort && st->queued && st->conn) {
+		close_abortively(st->conn->fd);
+		shutdown(st->conn->fd, SHUT_RDWR);
+		gen_kick(st->conn->gen);
+	}
+	if (now)
+		st->abort = true;
+	stream_wake(st);
+}
+
+/* The request is over (or never got its response): on_close, exactly once. */
+static void stream_end(struct http_stream *st)
+{
+	if (st->ended)
+		return;
+	struct http_server *s = st->srv;
+	stream_unwatch(st);
+	st->ended = true;
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		s->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	s->st.streams--;
+	if (st->conn && st->conn->stream == st)
+		st->conn->stream = NULL;
+	st->conn = NULL;
+	if (st->on_close)
+		st->on_close(st->arg, st);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	(void)pos;
+	if (st->abort || st->ended || !st->conn)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (st->qlen) {
+		size_t n = MIN(max, st->qlen);
+		memcpy(buf, st->q + st->qoff, n);
+		st->qoff += n;
+		st->qlen -= n;
+		if (!st->qlen)
+			st->qoff = 0;
+		st->sent += n;
+		return (ssize_t)n;
+	}
+	if (st->closing)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* nothing to send: park the connection until a write, a close or a hang-up */
+	MHD_suspend_connection(st->mc);
+	st->suspended = true;
+	int r = loop_add_fd(st->srv->loop, st->conn->fd, EPOLLRDHUP, on_stream_hup, st);
+	st->watching = r == 0;
+	if (r < 0)
+		log_rl(&st->srv->rl_err, LOG_LVL_WARN, MOD, "cannot watch a stream for hang-up: %s",
+		       strerror(-r));
+	return 0;
+}
+
+static void stream_resp_free(void *cls)
+{
+	stream_unref(cls);
+}
+
+int http_response_stream(struct http_response *resp, const struct http_request *req,
+			 http_stream_close_fn on_close, void *arg, struct http_stream **out)
+{
+	(void)resp;
+	struct req *rq = req ? (struct req *)(uintptr_t)req->priv : NULL;
+	if (!rq || !rq->conn || rq->stream || !strcmp(rq->method, "HEAD"))
+		return -EINVAL;
+	struct http_stream *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	struct http_server *s = rq->srv;
+	st->srv = s;
+	st->conn = rq->conn;
+	st->mc = rq->mc;
+	st->on_close = on_close;
+	st->arg = arg;
+	st->refs = 1;
+	st->next = s->streams;
+	if (s->streams)
+		s->streams->prev = st;
+	s->streams = st;
+	s->st.streams++;
+	rq->stream = st;
+	*out = st;
+	return 0;
+}
+
+int http_stream_write(struct http_stream *st, const void *data, size_t len)
+{
+	if (st->ended || st->closing || st->abort)
+		return -EPIPE;
+	if (!len)
+		return 0;
+	if (len > HTTP_STREAM_QUEUE_MAX - st->qlen) {
+		st->overflow = true;
+		return -ENOBUFS;
+	}
+	if (st->qoff + st->qlen + len > st->qcap) {
+		if (st->qoff) {
+			memmove(st->q, st->q + st->qoff, st->qlen);
+			st->qoff = 0;
+		}
+		if (st->qlen + len > st->qcap) {
+			size_t cap = MAX(MAX(st->qcap * 2, (size_t)4096), st->qlen + len);
+			cap = MIN(cap, (size_t)HTTP_STREAM_QUEUE_MAX);
+			char *q = realloc(st->q, cap);
+			if (!q)
+				return -ENOMEM;
+			st->q = q;
+			st->qcap = cap;
+		}
+	}
+	memcpy(st->q + st->qoff + st->qlen, data, len);
+	st->qlen += len;
+	stream_wake(st);
+	return 0;
+}
+
+void http_stream_close(struct http_stream *st)
+{
+	if (!st || st->ended || st->closing)
+		return;
+	/* a reader that fell behind is cut off, not waited for */
+	stream_stop(st, st->overflow);
+}
+
+/* ---- routes ---- */
 
 static enum MHD_Result run_route(struct http_server *s, struct req *rq, struct MHD_Connection *mc)
 {
@@ -617,7 +913,7 @@ static enum MHD_Result run_route(struct http_server *s, struct req *rq, struct M
 	    .nparams = rq->nparams,
 	    .body = rq->body,
 	    .body_len = rq->body_len,
-	    .priv = mc,
+	    .priv = rq,
 	};
 	if (c) {
 		hr.is_v6 = c->is_v6;
@@ -626,28 +922,49 @@ static enum MHD_Result run_route(struct http_server *s, struct req *rq, struct M
 		hr.port = c->port;
 		hr.local4 = c->local4;
 		hr.local_port = c->local_port;
+		hr.admin_listener = c->admin;
 	}
 	struct http_response *out = calloc(1, sizeof(*out));
 	if (!out)
 		return queue_error(rq, mc, MHD_HTTP_SERVICE_UNAVAILABLE, NULL);
 	out->status = MHD_HTTP_OK;
 	int r = rq->route->fn(rq->route->arg, &hr, out);
+	struct http_stream *st = rq->stream;
 	if (r < 0 || out->status < 100 || out->status > 599) {
 		free(out->body);
 		free(out);
 		log_rl(&s->rl_err, LOG_LVL_WARN, MOD, "route %s failed: %s", rq->route->prefix,
 		       r < 0 ? strerror(-r) : "bad status");
+		if (st) {
+			rq->stream = NULL;
+			stream_end(st);
+			stream_unref(st);
+		}
 		return queue_error(rq, mc, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
 	}
 	struct MHD_Response *resp;
-	if (out->body && out->body_len)
+	if (st) {
+		/* open-ended: chunked on HTTP/1.1, until the connection closes on HTTP/1.0 */
+		free(out->body);
+		out->body = NULL;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read,
+							 st, stream_resp_free);
+		if (resp)
+			st->refs++;
+	} else if (out->body && out->body_len) {
 		resp = MHD_create_response_from_buffer(out->body_len, out->body,
 						       MHD_RESPMEM_MUST_FREE);
-	else
+	} else {
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	}
 	if (!resp) {
 		free(out->body);
 		free(out);
+		if (st) {
+			rq->stream = NULL;
+			stream_end(st);
+			stream_unref(st);
+		}
 		return queue_error(rq, mc, MHD_HTTP_SERVICE_UNAVAILABLE, NULL);
 	}
 	if (!(out->body && out->body_len))
@@ -660,7 +977,24 @@ static enum MHD_Result run_route(struct http_server *s, struct req *rq, struct M
 	uint64_t len = out->body ? out->body_len : 0;
 	int status = out->status;
 	free(out);
-	return queue(rq, mc, status, resp, len);
+	enum MHD_Result ret = queue(rq, mc, status, resp, len);
+	if (st) {
+		uint64_t rx;
+		if (ret != MHD_YES || !c) {
+			rq->stream = NULL; /* MHD dropped the response (and its reference) */
+			stream_end(st);
+			stream_unref(st);
+			return ret;
+		}
+		st->queued = true;
+		c->stream = st;
+		if (tcp_counters(c->fd, &rx, &rq->acked0) < 0)
+			rq->acked0 = UNSET;
+		/* no idle timeout while it is open (stream_stop puts it back) */
+		if (!st->closing)
+			MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+	}
+	return ret;
 }
 
 /* ---- MHD callbacks ---- */
@@ -703,8 +1037,9 @@ static int prepare(struct http_server *s, struct req *rq, struct MHD_Connection 
 	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	if (ci && ci->header_size > s->cfg.header_max)
 		return MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
-	rq->route = route_find(s, rq->path);
-	return 0;
+	bool deny;
+	rq->route = route_pick(s, rq->path, rq->conn && rq->conn->admin, &deny);
+	return deny ? MHD_HTTP_NOT_FOUND : 0;
 }
 
 /* Answer a prepared request. */
@@ -812,6 +1147,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	if (!rq)
 		return NULL;
 	rq->srv = s;
+	rq->mc = mc;
 	rq->start_ms = time_mono_ms();
 	rq->target_len = strlen(uri);
 	rq->target = strdup(uri);
@@ -872,7 +1208,10 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			str_copy(rq->method, "-", sizeof(rq->method));
 	}
 	count_status(s, status);
-	uint64_t bytes = rq->bytes, rx, acked;
+	uint64_t bytes = rq->bytes, rx = 0, acked = 0;
+	struct http_stream *st = rq->stream;
+	if (st)
+		bytes = st->sent;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		/* what the client acknowledged of a big body (headers included); small ones: 0 */
 		if (rq->acked0 != UNSET && c && tcp_counters(c->fd, &rx, &acked) == 0)
@@ -895,6 +1234,28 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 				 " ms=%" PRIu64 " result=%s",
 				 c ? c->client : "?", rq->method, target, status, bytes, ms,
 				 termination_name(toe));
+	}
+	s->st.bytes += bytes;
+	if (s->access_fn) {
+		struct http_access a = {
+		    .method = rq->method,
+		    .path = rq->path ? rq->path : "",
+		    .params = rq->params,
+		    .nparams = rq->nparams,
+		    .is_v6 = c && c->is_v6,
+		    .addr4 = c ? c->addr4 : 0,
+		    .status = status,
+		    .bytes = bytes,
+		    .duration_ms = time_mono_ms() - rq->start_ms,
+		    .complete = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+		    .admin = (c && c->admin) || (rq->route && rq->route->admin),
+		};
+		s->access_fn(s->access_arg, &a);
+	}
+	if (st) {
+		rq->stream = NULL;
+		stream_end(st);
+		stream_unref(st);
 	}
 	if (c) {
 		c->busy = false;
@@ -938,6 +1299,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 		c->srv = s;
 		c->gen = g;
 		c->fd = fdi->connect_fd;
+		c->admin = s->adding_admin;
 		const struct sockaddr *sa = ai ? ai->client_addr : NULL;
 		if (sa && sa->sa_family == AF_INET6) {
 			const struct sockaddr_in6 *in6 =
@@ -1031,6 +1393,13 @@ static void gen_run(struct gen *g)
 	gen_arm(g);
 }
 
+/* Run it from the loop, as soon as the current callback is over. */
+static void gen_kick(struct gen *g)
+{
+	struct loop *l = g->srv->loop;
+	loop_timer_arm(l, &g->timer, loop_now(l));
+}
+
 static void on_gen_fd(void *arg, uint32_t events)
 {
 	(void)events;
@@ -1057,12 +1426,13 @@ static struct gen *gen_new(struct http_server *s, const struct http_cfg *cfg, ch
 	unsigned timeout_s = clamp_uint((cfg->timeout_ms + 999) / 1000);
 	size_t pool = (size_t)cfg->header_max + POOL_SLACK;
 	g->d = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access,
-	    s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_CONNECTION_LIMIT,
-	    clamp_uint(cfg->max_connections), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    clamp_uint(cfg->max_per_client), MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, g, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+	    0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+	    MHD_OPTION_CONNECTION_LIMIT, clamp_uint(cfg->max_connections),
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, clamp_uint(cfg->max_per_client),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, g, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 	    /* SIGPIPE is ignored process-wide (http_server_new); MHD may then use sendfile */
 	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
 	if (!g->d) {
@@ -1102,6 +1472,8 @@ static void pause_accepting(struct http_server *s)
 	s->paused = true;
 	for (size_t i = 0; i < s->nls; i++)
 		loop_mod_fd(s->loop, s->ls[i]->fd, 0);
+	for (size_t i = 0; i < s->nals; i++)
+		loop_mod_fd(s->loop, s->als[i]->fd, 0);
 	loop_timer_arm(s->loop, &s->accept_pause, loop_now(s->loop) + ACCEPT_PAUSE_MS);
 }
 
@@ -1111,6 +1483,8 @@ static void on_accept_pause(void *arg)
 	s->paused = false;
 	for (size_t i = 0; i < s->nls; i++)
 		loop_mod_fd(s->loop, s->ls[i]->fd, EPOLLIN);
+	for (size_t i = 0; i < s->nals; i++)
+		loop_mod_fd(s->loop, s->als[i]->fd, EPOLLIN);
 }
 
 static void accept_some(struct listener *l)
@@ -1135,7 +1509,12 @@ static void accept_some(struct listener *l)
 			break;
 		}
 		s->st.connections++;
-		if (MHD_add_connection(s->cur->d, fd, (struct sockaddr *)&ss, len) != MHD_YES) {
+		/* MHD announces the connection (on_connection) from inside MHD_add_connection */
+		s->adding_admin = l->admin;
+		enum MHD_Result added =
+		    MHD_add_connection(s->cur->d, fd, (struct sockaddr *)&ss, len);
+		s->adding_admin = false;
+		if (added != MHD_YES) {
 			/* over max-connections or max-per-client: MHD has closed the socket */
 			int e = errno;
 			char a[INET6_ADDRSTRLEN] = "?";
@@ -1161,7 +1540,8 @@ static void on_listener(void *arg, uint32_t events)
 }
 
 static struct listener *listener_open(struct http_server *s, int family, uint32_t addr4,
-				      const char *ifname, uint16_t port, char *err, size_t errlen)
+				      const char *ifname, uint16_t port, bool admin, char *err,
+				      size_t errlen)
 {
 	int one = 1;
 	union {
@@ -1208,6 +1588,7 @@ static struct listener *listener_open(struct http_server *s, int family, uint32_
 	}
 	l->srv = s;
 	l->fd = fd;
+	l->admin = admin;
 	str_copy(l->what, what, sizeof(l->what));
 	int r = loop_add_fd(s->loop, fd, EPOLLIN, on_listener, l);
 	if (r < 0) {
@@ -1217,7 +1598,10 @@ static struct listener *listener_open(struct http_server *s, int family, uint32_
 	}
 	if (s->paused)
 		loop_mod_fd(s->loop, fd, 0);
-	log_info(MOD, "listening on=%s", what);
+	if (admin)
+		log_info(MOD, "listening on=%s serves=api", what);
+	else
+		log_info(MOD, "listening on=%s", what);
 	return l;
 err_fd : {
 	int e = errno;
@@ -1236,54 +1620,62 @@ static void listener_close(struct http_server *s, struct listener *l)
 	free(l);
 }
 
+struct listen_ctx {
+	struct http_server *s;
+	uint16_t port;
+	bool admin;
+};
+
+static void *listener_open_spec(void *arg, const struct net_listen_spec *sp, char *err,
+				size_t errlen)
+{
+	const struct listen_ctx *x = arg;
+	return listener_open(x->s, sp->family, sp->addr4, sp->ifname[0] ? sp->ifname : NULL,
+			     x->port, x->admin, err, errlen);
+}
+
+static void listener_close_spec(void *arg, void *l)
+{
+	const struct listen_ctx *x = arg;
+	listener_close(x->s, l);
+}
+
+/* One listening set (net_listen_plan: per address, else per interface v4 + optional v6,
+ * else wildcard) into out; 0, or -errno with err set and nothing left open. */
+static int listeners_open(struct http_server *s, const uint32_t *addrs, size_t naddrs,
+			  uint16_t port, bool admin, struct listener **out, size_t *nout, char *err,
+			  size_t errlen)
+{
+	struct net_listen_spec sp[MAX_LISTENERS];
+	size_t n = net_listen_plan(addrs, naddrs, s->ifs, s->nifs, sp, MAX_LISTENERS);
+	struct listen_ctx x = {s, port, admin};
+	void *o[MAX_LISTENERS];
+	int r = net_listen_open(sp, n, listener_open_spec, listener_close_spec, &x, o, nout, MOD,
+				LOG_LVL_DEBUG, err, errlen);
+	for (size_t i = 0; i < *nout; i++)
+		out[i] = o[i];
+	return r;
+}
+
+/* The [http] listeners for cfg (none when disabled). */
 static int listeners_build(struct http_server *s, const struct http_cfg *cfg, struct listener **out,
 			   size_t *nout, char *err, size_t errlen)
 {
-	size_t n = 0;
 	*nout = 0;
 	if (!cfg->enabled)
 		return 0;
-	if (cfg->naddrs) {
-		for (size_t i = 0; i < cfg->naddrs && n < MAX_LISTENERS; i++) {
-			struct listener *l =
-			    listener_open(s, AF_INET, cfg->addrs[i], NULL, cfg->port, err, errlen);
-			if (!l)
-				goto err;
-			out[n++] = l;
-		}
-	} else if (s->nifs) {
-		for (size_t i = 0; i < s->nifs && n + 2 <= MAX_LISTENERS; i++) {
-			struct listener *l =
-			    listener_open(s, AF_INET, 0, s->ifs[i].name, cfg->port, err, errlen);
-			if (!l)
-				goto err;
-			out[n++] = l;
-			char e6[256];
-			l = listener_open(s, AF_INET6, 0, s->ifs[i].name, cfg->port, e6,
-					  sizeof(e6));
-			if (l)
-				out[n++] = l;
-			else
-				log_debug(MOD, "no IPv6 on %s: %s", s->ifs[i].name, e6);
-		}
-	} else {
-		struct listener *l = listener_open(s, AF_INET, 0, NULL, cfg->port, err, errlen);
-		if (!l)
-			goto err;
-		out[n++] = l;
-		char e6[256];
-		l = listener_open(s, AF_INET6, 0, NULL, cfg->port, e6, sizeof(e6));
-		if (l)
-			out[n++] = l;
-		else
-			log_debug(MOD, "no IPv6: %s", e6);
-	}
-	*nout = n;
-	return 0;
-err:
-	while (n)
-		listener_close(s, out[--n]);
-	return -EADDRNOTAVAIL;
+	return listeners_open(s, cfg->addrs, cfg->naddrs, cfg->port, false, out, nout, err, errlen);
+}
+
+/* The [api] listeners for cfg (none when the [http] ones serve the API). */
+static int admin_listeners_build(struct http_server *s, const struct http_cfg *cfg,
+				 struct listener **out, size_t *nout, char *err, size_t errlen)
+{
+	*nout = 0;
+	if (!cfg->admin_port)
+		return 0;
+	return listeners_open(s, cfg->admin_addrs, cfg->admin_naddrs, cfg->admin_port, true, out,
+			      nout, err, errlen);
 }
 
 /* ---- minimum rate and retiring daemons ---- */
@@ -1293,7 +1685,7 @@ static void sweep_conns(struct http_server *s, uint64_t now)
 	uint64_t rate = s->cfg.min_rate, win = s->cfg.timeout_ms;
 	for (struct conn *c = s->conns; c; c = c->next) {
 		uint64_t rx, acked;
-		if (c->killed || tcp_counters(c->fd, &rx, &acked) < 0)
+		if (c->killed || c->stream || tcp_counters(c->fd, &rx, &acked) < 0)
 			continue;
 		if (!c->busy) {
 			if (c->rx_idle == UNSET) {
@@ -1409,14 +1801,28 @@ struct http_server *http_server_new(struct loop *l, const struct conf *c, struct
 		goto err_free;
 	if (listeners_build(s, &s->cfg, s->ls, &s->nls, err, errlen) < 0)
 		goto err_gen;
+	if (admin_listeners_build(s, &s->cfg, s->als, &s->nals, err, errlen) < 0)
+		goto err_ls;
 	loop_timer_arm(l, &s->sweep, loop_now(l) + SWEEP_MS);
 	return s;
+err_ls:
+	while (s->nls)
+		listener_close(s, s->ls[--s->nls]);
 err_gen:
 	gen_free(s->cur);
 err_free:
 	free(s->ifs);
 	free(s);
 	return NULL;
+}
+
+/* End every stream (graceful: after its queue; else at once), for connections from an
+ * [api] listener (admin), the [http] ones, or both. */
+static void streams_stop(struct http_server *s, bool admin, bool boot, bool now)
+{
+	for (struct http_stream *st = s->streams; st; st = st->next)
+		if (st->conn && (st->conn->admin ? admin : boot))
+			stream_stop(st, now);
 }
 
 void http_server_free(struct http_server *s)
@@ -1426,17 +1832,47 @@ void http_server_free(struct http_server *s)
 	for (size_t i = 0; i < s->nls; i++)
 		listener_close(s, s->ls[i]);
 	s->nls = 0;
+	for (size_t i = 0; i < s->nals; i++)
+		listener_close(s, s->als[i]);
+	s->nals = 0;
+	/* MHD must not be stopped with suspended connections: resume every stream and let
+	 * MHD end them (their on_close runs here) */
+	streams_stop(s, true, true, true);
+	for (struct gen *g = s->old; g; g = g->next)
+		MHD_run(g->d);
+	if (s->cur)
+		MHD_run(s->cur->d);
 	while (s->old) {
 		struct gen *g = s->old;
 		s->old = g->next;
 		gen_free(g);
 	}
 	gen_free(s->cur);
+	/* MHD_stop_daemon ran every completion callback: no stream is left */
+	while (s->streams) { /* not reached unless MHD skipped a completion */
+		struct http_stream *st = s->streams;
+		st->conn = NULL; /* MHD has freed the connections */
+		st->watching = false;
+		stream_end(st);
+	}
 	loop_timer_cancel(s->loop, &s->sweep);
 	loop_timer_cancel(s->loop, &s->accept_pause);
 	free(s->routes);
 	free(s->ifs);
 	free(s);
+}
+
+/* Swap a built listening set in: connections already queued on the old sockets are taken,
+ * not reset. */
+static void listeners_swap(struct http_server *s, struct listener **cur, size_t *ncur,
+			   struct listener **nl, size_t n)
+{
+	for (size_t i = 0; i < *ncur; i++) {
+		accept_some(cur[i]);
+		listener_close(s, cur[i]);
+	}
+	memcpy(cur, nl, n * sizeof(nl[0]));
+	*ncur = n;
 }
 
 int http_server_reconfigure(struct http_server *s, const struct conf *c, char *err, size_t errlen)
@@ -1449,22 +1885,38 @@ int http_server_reconfigure(struct http_server *s, const struct conf *c, char *e
 		if (!ng)
 			return -ENOMEM;
 	}
-	if (!listen_cfg_equal(&nc, &s->cfg)) {
-		struct listener *nl[MAX_LISTENERS];
-		size_t n;
+	/* bind everything new first; swap only when all of it succeeded */
+	bool boot_changed = !boot_listen_equal(&nc, &s->cfg);
+	bool admin_changed = !admin_listen_equal(&nc, &s->cfg);
+	struct listener *nl[MAX_LISTENERS], *nal[MAX_LISTENERS];
+	size_t n = 0, na = 0;
+	if (boot_changed) {
 		int r = listeners_build(s, &nc, nl, &n, err, errlen);
 		if (r < 0) {
 			gen_free(ng);
 			return r;
 		}
-		/* connections already queued on the old sockets are taken, not reset */
-		for (size_t i = 0; i < s->nls; i++) {
-			accept_some(s->ls[i]);
-			listener_close(s, s->ls[i]);
-		}
-		memcpy(s->ls, nl, n * sizeof(nl[0]));
-		s->nls = n;
 	}
+	if (admin_changed) {
+		int r = admin_listeners_build(s, &nc, nal, &na, err, errlen);
+		if (r < 0) {
+			while (n)
+				listener_close(s, nl[--n]);
+			gen_free(ng);
+			return r;
+		}
+	}
+	if (boot_changed)
+		listeners_swap(s, s->ls, &s->nls, nl, n);
+	if (admin_changed)
+		listeners_swap(s, s->als, &s->nals, nal, na);
+	/*
+	 * Streams end (gracefully; an EventSource reconnects) where what they came in on
+	 * changed: all of them with a new daemon (the old one must drain), else those of the
+	 * listening set that changed, and every admin one when the admin routes moved.
+	 */
+	bool routing = nc.api_enabled != s->cfg.api_enabled || !nc.admin_port != !s->cfg.admin_port;
+	streams_stop(s, ng || admin_changed || routing, ng || boot_changed || routing, false);
 	if (ng) {
 		s->cur->next = s->old;
 		s->old = s->cur;
@@ -1473,6 +1925,12 @@ int http_server_reconfigure(struct http_server *s, const struct conf *c, char *e
 	}
 	s->cfg = nc;
 	return 0;
+}
+
+void http_server_set_access_fn(struct http_server *h, http_access_fn fn, void *arg)
+{
+	h->access_fn = fn;
+	h->access_arg = arg;
 }
 
 void http_server_stats(const struct http_server *s, struct http_stats *out)
