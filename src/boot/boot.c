@@ -255,6 +255,11 @@ static const struct boot_item *find_item(const struct boot *b, const char *name)
 	return NULL;
 }
 
+const struct boot_item *boot_catalog_item(struct boot *b, size_t i)
+{
+	return i < b->nitems ? &b->items[i] : NULL;
+}
+
 size_t boot_catalog_size(struct boot *b)
 {
 	catalog_refresh(b);

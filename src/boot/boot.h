@@ -168,6 +168,12 @@ void boot_set_report_fn(struct boot *b, boot_report_fn fn, void *arg);
 int boot_preview_ipxe(struct boot *b, const struct boot_request *rq, char **out, size_t *len,
 		      enum boot_rule *rule);
 
+/* Catalog entry i (0 .. boot_catalog_size()-1, config entries in file order, then the ISOs
+ * of iso-dir): valid until the next call into boot/. NULL past the end. Read it with the
+ * boot_item_* accessors of boot_render.h. */
+struct boot_item;
+const struct boot_item *boot_catalog_item(struct boot *b, size_t i);
+
 /* Number of catalog entries (config entries + ISOs) after a rescan of iso-dir if needed. */
 size_t boot_catalog_size(struct boot *b);
 
