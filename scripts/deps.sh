@@ -30,6 +30,12 @@ usage() {
 }
 
 want=("${BASE[@]}")
+# The browser test (tests/browser: Playwright under node, driving chromium) needs node and
+# npm: Debian's, but only when there is no node at all (a newer one installed otherwise is
+# kept; mixing in Debian's npm would fight it).
+if ! command -v node >/dev/null 2>&1; then
+	want+=(nodejs npm)
+fi
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bench) want+=("${BENCH[@]}") ;;

@@ -5,7 +5,7 @@
 #                                         (default: all of them, in that order)
 #
 # deps     scripts/deps.sh --vm (installs what is missing, also QEMU + firmware for e2e;
-#          creates the pixied user)
+#          creates the pixied user); npm ci in tests/browser (Playwright for test_ui.py)
 # build    scripts/build.sh: build (gcc), build-asan (ASan+UBSan), build-fuzz (clang)
 # unit     meson test --suite unit in build and in build-asan
 # fuzz     every build-fuzz/fuzz_NAME: replay tests/fuzz/NAME/corpus, then fuzz it for
@@ -77,6 +77,14 @@ need_build() {
 if want deps; then
 	stage "deps"
 	if bash ./scripts/deps.sh --vm; then ok deps 0; else fail "deps: scripts/deps.sh --vm"; fi
+	# The browser test's Playwright, exactly as tests/browser/package-lock.json pins it
+	# (playwright-core downloads no browser: the test drives Debian's chromium).
+	echo "npm ci in tests/browser"
+	if (cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline); then
+		ok deps 0
+	else
+		fail "deps: npm ci in tests/browser"
+	fi
 fi
 
 # --- build ----------------------------------------------------------------------------
