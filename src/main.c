@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "boot/boot.h"
 #include "clients/clients.h"
 #include "conf/conf.h"
@@ -24,6 +25,9 @@
 #include "files/files.h"
 #include "http/http.h"
 #include "http/http_proto.h"
+#include "metrics/metrics.h"
+#include "ra/ra.h"
+#include "ui/ui.h"
 #include "net/net.h"
 #include "store/store.h"
 #include "tftp/tftp.h"
@@ -35,6 +39,9 @@ static const char usage[] =
 	"  -c, --config FILE  configuration file (INI; see pixied.conf(5))\n"
 	"      --check        validate the configuration, print problems as FILE:LINE: ...,\n"
 	"                     exit 0 when it is valid and 1 when it is not\n"
+	"      --hash-password\n"
+	"                     read a password from stdin, print its argon2id hash for\n"
+	"                     [api] password-hash, and exit\n"
 	"  -v, --verbose      log more (repeat for debug)\n"
 	"  -q, --quiet        log only warnings and errors\n"
 	"  -V, --version      print the version and exit\n"
@@ -54,7 +61,10 @@ struct daemon {
 	struct loop_timer clients_timer;
 	struct dhcp_service *dhcp;
 	struct tftp_server *tftp;
-	struct http_server *http; /* always created; binds nothing with [http] enabled = no */
+	struct http_server *http; /* always created (reload may enable it); see http.h */
+	struct api *api;
+	struct metrics *metrics;
+	struct ra *ra;
 	struct net_iface ifs[CONF_MAX_IFACES];
 	size_t nifs;
 	int exit_code;
@@ -156,7 +166,17 @@ static int apply_reload(struct daemon *d, char *err, size_t errlen)
 	}
 	conf_free(d->conf);
 	d->conf = nc;
+	api_reconfigure(d->api, nc);
+	char e4[256];
+	if (ra_reconfigure(d->ra, nc, d->ifs, d->nifs, e4, sizeof(e4)) < 0)
+		log_warn("main", "router advertisements: %s", e4);
 	return 0;
+}
+
+/* The API's host changes reload through the same path (api.h: reload callback). */
+static int api_reload(void *arg, char *err, size_t errlen)
+{
+	return apply_reload(arg, err, errlen);
 }
 
 static void reload(struct daemon *d)
@@ -276,6 +296,53 @@ static void on_tftp_event(void *arg, const struct tftp_event *ev)
 	clients_on_tftp(d->clients, &t, clients_time_ms());
 }
 
+/* boot/ rendered a script or config for a known MAC: its choice and the files to expect. */
+static void on_boot_report(void *arg, const struct boot_report *r)
+{
+	struct daemon *d = arg;
+	int64_t now = clients_time_ms();
+	clients_on_boot_choice(d->clients, r->mac, r->ip, r->entry, boot_rule_name(r->rule),
+			       r->host, now);
+	if (!r->entry || !r->entry[0])
+		return; /* the menu: the user's choice decides what is fetched */
+	enum clients_file_kind kinds[BOOT_REPORT_FILES_MAX];
+	for (size_t i = 0; i < r->nfiles && i < BOOT_REPORT_FILES_MAX; i++) {
+		switch (r->kinds[i]) {
+		case BOOT_FILE_SCRIPT: kinds[i] = CLIENTS_FILE_SCRIPT; break;
+		case BOOT_FILE_KERNEL: kinds[i] = CLIENTS_FILE_KERNEL; break;
+		case BOOT_FILE_INITRD: kinds[i] = CLIENTS_FILE_INITRD; break;
+		case BOOT_FILE_ISO: kinds[i] = CLIENTS_FILE_ISO; break;
+		case BOOT_FILE_LOADER: kinds[i] = CLIENTS_FILE_LOADER; break;
+		case BOOT_FILE_OTHER: kinds[i] = CLIENTS_FILE_OTHER; break;
+		}
+	}
+	clients_expect_files(d->clients, r->mac, r->files, kinds, MIN(r->nfiles, BOOT_REPORT_FILES_MAX));
+}
+
+/* Every finished HTTP request: metrics count it; a boot file request goes on its client's
+ * timeline (found by ?mac= or by address). */
+static void on_http_access(void *arg, const struct http_access *a)
+{
+	struct daemon *d = arg;
+	metrics_on_http(d->metrics, a);
+	if (a->admin)
+		return;
+	uint8_t mac[6];
+	bool has_mac = false;
+	for (size_t i = 0; i < a->nparams && !has_mac; i++)
+		if (!strcmp(a->params[i].name, "mac"))
+			has_mac = parse_mac(a->params[i].value, mac) == 0;
+	struct clients_http h = {.ip = a->is_v6 ? 0 : a->addr4,
+				 .mac = has_mac ? mac : NULL,
+				 .method = a->method,
+				 .path = a->path,
+				 .status = a->status,
+				 .bytes = a->bytes,
+				 .duration_ms = a->duration_ms,
+				 .complete = a->complete};
+	clients_on_http(d->clients, &h, clients_time_ms());
+}
+
 static int start(struct daemon *d)
 {
 	char err[4096];
@@ -318,6 +385,8 @@ static int start(struct daemon *d)
 	d->dhcp = dhcp_service_new(d->loop, c, d->store, d->ifs, d->nifs, err, sizeof(err));
 	if (!d->dhcp)
 		goto fail;
+	dhcp_service_set_clients(d->dhcp, d->clients);
+	boot_set_report_fn(d->boot, on_boot_report, d);
 	if (c->tftp.enabled) {
 		d->tftp = tftp_server_new(d->loop, c, d->files, d->ifs, d->nifs, err, sizeof(err));
 		if (!d->tftp)
@@ -332,6 +401,32 @@ static int start(struct daemon *d)
 		snprintf(err, sizeof(err), "http: cannot route /boot.ipxe");
 		goto fail;
 	}
+	if (ui_register(d->http) < 0) {
+		snprintf(err, sizeof(err), "http: cannot route /ui");
+		goto fail;
+	}
+	struct metrics_sources ms = {.dhcp = d->dhcp, .tftp = d->tftp, .http = d->http,
+				     .clients = d->clients};
+	d->metrics = metrics_new(&ms);
+	if (!d->metrics) {
+		snprintf(err, sizeof(err), "metrics: out of memory or no room among the clients "
+					   "subscribers");
+		goto fail;
+	}
+	http_server_set_access_fn(d->http, on_http_access, d);
+	/* ra: a raw ICMPv6 socket (CAP_NET_RAW is kept after the drop, so reload can open it) */
+	d->ra = ra_new(d->loop, c, d->ifs, d->nifs, err, sizeof(err));
+	if (!d->ra)
+		goto fail;
+	/* api: its Wake-on-LAN raw socket and generated password file need root */
+	struct api_deps ad = {.loop = d->loop, .conf = c, .conf_path = d->conf_path,
+			      .store = d->store, .clients = d->clients, .boot = d->boot,
+			      .dhcp = d->dhcp, .tftp = d->tftp, .http = d->http, .ifs = d->ifs,
+			      .nifs = d->nifs, .reload = api_reload, .reload_arg = d,
+			      .metrics = metrics_render_hook, .metrics_arg = d->metrics};
+	d->api = api_new(&ad, err, sizeof(err));
+	if (!d->api)
+		goto fail;
 	if (geteuid() == 0 && c->user[0] && strcmp(c->user, "root")) {
 		static const int caps[] = {CAP_NET_RAW, CAP_NET_BIND_SERVICE};
 		if (net_drop_privileges(c->user, caps, ARRAY_SIZE(caps), err, sizeof(err)) < 0)
@@ -357,6 +452,8 @@ fail:
 
 static void stop(struct daemon *d)
 {
+	api_free(d->api);
+	ra_free(d->ra);
 	http_server_free(d->http);
 	tftp_server_free(d->tftp);
 	dhcp_service_free(d->dhcp);
@@ -364,10 +461,31 @@ static void stop(struct daemon *d)
 	boot_free(d->boot);
 	if (d->loop && loop_timer_armed(&d->clients_timer))
 		loop_timer_cancel(d->loop, &d->clients_timer);
+	metrics_free(d->metrics); /* unsubscribes from clients */
 	clients_free(d->clients); /* writes what is pending */
 	store_close(d->store);
 	conf_free(d->conf);
 	loop_free(d->loop);
+}
+
+/* --hash-password: one line from stdin (the newline dropped), its hash on stdout. */
+static int hash_password(void)
+{
+	char pw[1024], hash[API_HASH_LEN];
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "pixied: --hash-password: no password on stdin\n");
+		return 1;
+	}
+	pw[strcspn(pw, "\r\n")] = 0;
+	int r = api_hash_password(pw, hash);
+	explicit_bzero(pw, sizeof(pw));
+	if (r < 0) {
+		fprintf(stderr, "pixied: --hash-password: %s\n",
+			r == -EINVAL ? "the password is empty" : strerror(-r));
+		return 1;
+	}
+	printf("%s\n", hash);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -376,7 +494,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},      {"quiet", no_argument, NULL, 'q'},
 		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"hash-password", no_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
 	bool check = false;
@@ -388,6 +506,7 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'q': verbose = -1; break;
 		case 'V': printf("pixied %s\n", PIXIED_VERSION); return 0;
+		case 'P': return hash_password();
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -434,7 +553,11 @@ int main(int argc, char **argv)
 		stop(&d);
 		return 1;
 	}
+	/* log lines of a turn go out in one write, after every other turn-end hook */
+	loop_on_turn_end(d.loop, log_turn_end, NULL);
+	log_set_buffered(true);
 	int r = loop_run(d.loop);
+	log_set_buffered(false);
 	if (r < 0)
 		log_err("main", "event loop failed: %s", strerror(-r));
 	stop(&d);
