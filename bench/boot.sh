@@ -343,21 +343,4 @@ EOF
 echo
 cat "$section"
 
-if [ "$RESULTS" != "-" ]; then
-	if [ ! -f "$RESULTS" ]; then
-		printf '# pixied benchmark results\n\n' >"$RESULTS"
-	fi
-	tmp="$(mktemp "$RESULTS.XXXXXX")"
-	if grep -q '^<!-- BEGIN BOOT' "$RESULTS"; then
-		awk -v f="$section" '
-			/^<!-- BEGIN BOOT/ { while ((getline l < f) > 0) print l; skip = 1; next }
-			skip && /^<!-- END BOOT -->/ { skip = 0; next }
-			!skip { print }' "$RESULTS" >"$tmp"
-	else
-		{ cat "$RESULTS"; echo; cat "$section"; } >"$tmp"
-	fi
-	chmod 0644 "$tmp"
-	mv -f "$tmp" "$RESULTS"
-	[ -z "${SUDO_UID:-}" ] || chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$RESULTS" 2>/dev/null || true
-	echo "boot.sh: Boot section written to $RESULTS"
-fi
+bench_write_section BOOT "$section" "$RESULTS"

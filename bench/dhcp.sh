@@ -469,28 +469,5 @@ report >"$section"
 echo
 cat "$section"
 
-if [ "$RESULTS" != "-" ]; then
-	if [ ! -f "$RESULTS" ]; then
-		cat >"$RESULTS" <<'EOF'
-# pixied benchmark results
-
-Each section below is written by one script in bench/ (see bench/README.md) and replaced
-whole when that script runs again; sections of other scripts are left as they are.
-
-EOF
-	fi
-	tmp="$(mktemp "$RESULTS.XXXXXX")"
-	if grep -q '^<!-- BEGIN DHCP' "$RESULTS"; then
-		awk -v f="$section" '
-			/^<!-- BEGIN DHCP/ { while ((getline l < f) > 0) print l; skip = 1; next }
-			skip && /^<!-- END DHCP -->/ { skip = 0; next }
-			!skip { print }' "$RESULTS" >"$tmp"
-	else
-		{ cat "$RESULTS"; cat "$section"; } >"$tmp"
-	fi
-	chmod 0644 "$tmp"
-	mv -f "$tmp" "$RESULTS"
-	[ -z "${SUDO_UID:-}" ] || chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$RESULTS" 2>/dev/null || true
-	echo "dhcp.sh: DHCP section written to $RESULTS"
-fi
+bench_write_section DHCP "$section" "$RESULTS"
 [ "${BENCH_KEEP:-0}" != 1 ] || echo "dhcp.sh: kept $BENCH_DIR"

@@ -319,28 +319,5 @@ report >"$section"
 echo
 cat "$section"
 
-if [ "$RESULTS" != "-" ]; then
-	if [ ! -f "$RESULTS" ]; then
-		cat >"$RESULTS" <<'EOF'
-# pixied benchmark results
-
-Each section below is written by one script in bench/ (see bench/README.md) and replaced
-whole when that script runs again; sections of other scripts are left as they are.
-
-EOF
-	fi
-	tmp="$(mktemp "$RESULTS.XXXXXX")"
-	if grep -q '^<!-- BEGIN HTTP' "$RESULTS"; then
-		awk -v f="$section" '
-			/^<!-- BEGIN HTTP/ { while ((getline l < f) > 0) print l; skip = 1; next }
-			skip && /^<!-- END HTTP -->/ { skip = 0; next }
-			!skip { print }' "$RESULTS" >"$tmp"
-	else
-		{ cat "$RESULTS"; echo; cat "$section"; } >"$tmp"
-	fi
-	chmod 0644 "$tmp"
-	mv -f "$tmp" "$RESULTS"
-	[ -z "${SUDO_UID:-}" ] || chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$RESULTS" 2>/dev/null || true
-	echo "http.sh: HTTP section written to $RESULTS"
-fi
+bench_write_section HTTP "$section" "$RESULTS"
 [ "${BENCH_KEEP:-0}" != 1 ] || echo "http.sh: kept $BENCH_DIR"

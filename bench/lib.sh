@@ -4,8 +4,8 @@
 # caller's namespace: the veth is made inside the first namespace and its peer moved
 # straight into the second), starting and stopping the processes a benchmark launches (by
 # PID, never by name), reading a process's CPU time from /proc, waiting for a UDP port,
-# and machine facts for result files. Does not own: what runs in the namespaces, result
-# formats (each bench script writes its own section of bench/RESULTS.md).
+# machine facts for result files, and replacing one script's section of RESULTS.md
+# (bench_write_section). Does not own: what runs in the namespaces, what a section says.
 #
 #   . bench/lib.sh
 #   bench_init dh                     # names, scratch dir $BENCH_DIR, trap for cleanup
@@ -195,4 +195,36 @@ bench_cleanup() {
 		rm -rf "$BENCH_DIR"
 	fi
 	BENCH_DIR=""
+}
+
+# bench_write_section NAME SECTION_FILE RESULTS_FILE: put SECTION_FILE (which starts with
+# `<!-- BEGIN NAME ... -->` and ends with `<!-- END NAME -->`) into RESULTS_FILE in place of
+# that script's previous section, or at the end; other sections are left as they are.
+# RESULTS_FILE "-" writes nothing. The file is replaced atomically and stays the invoking
+# user's under sudo.
+bench_write_section() {
+	local name="$1" section="$2" results="$3" tmp
+	[ "$results" != "-" ] || return 0
+	if [ ! -f "$results" ]; then
+		cat >"$results" <<'HEAD'
+# pixied benchmark results
+
+Each section below is written by one script in bench/ (see bench/README.md) and replaced
+whole when that script runs again; sections of other scripts are left as they are.
+
+HEAD
+	fi
+	tmp="$(mktemp "$results.XXXXXX")"
+	if grep -q "^<!-- BEGIN $name" "$results"; then
+		awk -v f="$section" -v b="^<!-- BEGIN $name" -v e="^<!-- END $name -->" '
+			$0 ~ b { while ((getline l < f) > 0) print l; skip = 1; next }
+			skip && $0 ~ e { skip = 0; next }
+			!skip { print }' "$results" >"$tmp"
+	else
+		{ cat "$results"; echo; cat "$section"; } >"$tmp"
+	fi
+	chmod 0644 "$tmp"
+	mv -f "$tmp" "$results"
+	[ -z "${SUDO_UID:-}" ] || chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$results" 2>/dev/null || true
+	echo "$(basename "$0"): $name section written to $results"
 }
