@@ -305,6 +305,14 @@ static void on_boot_report(void *arg, const struct boot_report *r)
 			       r->host, now);
 	if (!r->entry || !r->entry[0])
 		return; /* the menu: the user's choice decides what is fetched */
+	if (r->nfiles && r->kinds[r->nfiles - 1] == BOOT_FILE_LOADER && r->files[r->nfiles - 1]) {
+		/* a chain to PXELINUX: not booted when the loader is served; its config render
+		 * reports the kernel and initrd it will fetch */
+		const char *f = r->files[r->nfiles - 1];
+		size_t n = strlen(f);
+		if (n >= 10 && !strcmp(f + n - 10, "pxelinux.0"))
+			return;
+	}
 	enum clients_file_kind kinds[BOOT_REPORT_FILES_MAX];
 	for (size_t i = 0; i < r->nfiles && i < BOOT_REPORT_FILES_MAX; i++) {
 		switch (r->kinds[i]) {
