@@ -375,7 +375,6 @@ static int start(struct daemon *d)
 		snprintf(err, sizeof(err), "clients: cannot hook the loop");
 		goto fail;
 	}
-	loop_timer_init(&d->clients_timer, clients_timer_fn, d);
 	loop_timer_arm(d->loop, &d->clients_timer, loop_now(d->loop) + 1000);
 	d->files = files_new(c, err, sizeof(err));
 	if (!d->files)
@@ -554,6 +553,8 @@ int main(int argc, char **argv)
 		conf_free(c);
 		return 1;
 	}
+	/* before start(): stop() looks at it even when start() failed early */
+	loop_timer_init(&d.clients_timer, clients_timer_fn, &d);
 	loop_on_signal(d.loop, SIGTERM, on_signal, &d);
 	loop_on_signal(d.loop, SIGINT, on_signal, &d);
 	loop_on_signal(d.loop, SIGHUP, on_signal, &d);
