@@ -1,7 +1,12 @@
 /*
  * tftp — see tftp.h. Sockets and bookkeeping around the pure tftp_xfer state machine:
  * listeners take requests (recvmmsg + IP_PKTINFO for the local address), each transfer gets
- * its own UDP socket (its TID), one loop timer, and a reference on a shared files handle.
+ * its own port (its TID: a connected socket and a catcher, see transfer_socket), one loop
+ * timer, and a reference on a shared files handle whose data comes through the shared
+ * chunk cache.
+ *
+ * Per lock-step block the daemon makes three system calls: epoll_wait, recv and send
+ * (file reads are one pread per 64 KiB chunk, shared by every transfer of the file).
  */
 #include "tftp/tftp.h"
 
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +31,8 @@
 #include "core/util.h"
 #include "files/files.h"
 #include "net/net.h"
+#include "net/net_listen.h"
+#include "tftp/tftp_cache.h"
 #include "tftp/tftp_rx.h"
 #include "tftp/tftp_wire.h"
 #include "tftp/tftp_xfer.h"
@@ -37,7 +45,8 @@
 #define GSO_MAX_SEGS 64      /* UDP_MAX_SEGMENTS on older kernels */
 #define GSO_MAX_BYTES 65000  /* one GSO super-packet stays below 64 KiB */
 #define RTO_MIN_MS 50        /* floor of the adaptive retransmission timeout */
-#define DUP_RRQ_MS 2000      /* a same-TID same-bytes RRQ this soon is a retransmission */
+#define DUP_RRQ_MS 2000      /* a same-TID same-bytes RRQ this soon after the client's last
+				packet to its transfer is a retransmission */
 #define MAX_LISTENERS (CONF_MAX_IFACES * 2)
 #define CLIENT_STRLEN (INET6_ADDRSTRLEN + 16)
 #define NAME_LOGLEN 128
@@ -47,6 +56,10 @@
  * blksize x window + 4 KiB (the issue's memory budget) with its bookkeeping.
  */
 #define READAHEAD_BYTES 3584
+/* The shared chunk cache (tftp_cache.h): a fixed 1 MiB, whatever the number of transfers. */
+#define CACHE_SLOTS 16
+#define CACHE_CHUNK (64 * 1024)
+#define CACHE_COLD_MS 100
 
 struct tftp_cfg {
 	bool enabled;
@@ -76,17 +89,21 @@ struct listener {
 struct transfer {
 	struct tftp_server *srv;
 	struct transfer *prev, *next;
-	int fd;
-	bool connected;  /* single-port mode: connected socket on port 69 */
+	int fd;          /* connected to the client's TID: only its packets arrive here */
+	int cfd;         /* the catcher: unconnected on the same port, gets every other
+			    source (answered with ERROR 5); -1 in single-port mode, where the
+			    listener on port 69 does that */
 	bool gso_off;    /* GSO refused on this path; plain sendmmsg */
 	struct endpoint peer;
 	struct files_handle *fh;
 	struct loop_timer timer;
 	uint64_t req_hash;
+	uint64_t heard_ms; /* the request, or the client's last packet to this transfer */
 	struct tftp_na_mark *marks;
 	char name[NAME_LOGLEN];
 	char client[CLIENT_STRLEN];
-	uint8_t *ra;       /* read-ahead (lock-step only), NULL if none */
+	bool cacheable;    /* file data goes through the shared chunk cache */
+	uint8_t *ra;       /* read-ahead (lock-step only) when the cache is busy; lazily */
 	size_t ra_cap, ra_len;
 	uint64_t ra_off;
 	bool write;        /* a WRQ: rx and up are used, not x and fh */
@@ -146,11 +163,6 @@ static void t_abort(struct transfer *t, uint16_t code, const char *msg, uint64_t
 		tftp_xfer_abort(&t->x, code, msg, now);
 }
 
-static uint64_t t_started(const struct transfer *t)
-{
-	return t->write ? t->rx.started_ms : t->x.started_ms;
-}
-
 struct tftp_server {
 	struct loop *loop;
 	struct files *files;
@@ -167,6 +179,7 @@ struct tftp_server {
 	enum tftp_send_mode send_mode;
 	struct tftp_batch batch;
 	uint8_t *scratch;
+	struct tftp_cache *cache; /* NULL: none (out of memory at start) */
 	uint8_t *rxbuf; /* RX_BATCH * RX_REQ_BUF */
 	uint8_t *xrx;   /* RX_XFER_BUF */
 	struct log_ratelimit rl_refuse, rl_tid, rl_sock;
@@ -373,6 +386,9 @@ static int send_batch_once(struct transfer *t, const struct tftp_batch *b, bool 
 		struct cmsghdr align;
 	} ctl[TFTP_BATCH_MAX];
 	size_t nm = 0;
+	if (b->n == 1) /* lock-step, OACK, ERROR: a plain send on the connected socket */
+		return send(t->fd, b->buf + b->pkt[0].off, b->pkt[0].len, MSG_DONTWAIT) < 0 ? -errno
+											      : 0;
 	memset(mm, 0, sizeof(mm[0]) * b->n);
 	for (size_t i = 0; i < b->n;) {
 		size_t j = i + 1;
@@ -391,11 +407,7 @@ static int send_batch_once(struct transfer *t, const struct tftp_batch *b, bool 
 		}
 		iov[nm].iov_base = b->buf + b->pkt[i].off;
 		iov[nm].iov_len = total;
-		struct msghdr *m = &mm[nm].msg_hdr;
-		if (!t->connected) {
-			m->msg_name = &t->peer.u.sa;
-			m->msg_namelen = t->peer.len;
-		}
+		struct msghdr *m = &mm[nm].msg_hdr; /* no msg_name: the socket is connected */
 		m->msg_iov = &iov[nm];
 		m->msg_iovlen = 1;
 		if (j - i > 1) {
@@ -469,6 +481,18 @@ static void transfer_free(struct transfer *t)
 	loop_timer_cancel(s->loop, &t->timer);
 	loop_del_fd(s->loop, t->fd);
 	close(t->fd);
+	if (t->cfd >= 0) {
+		loop_del_fd(s->loop, t->cfd);
+		close(t->cfd);
+	}
+	if (t->cacheable) {
+		/* the handle may go with this reference: its key must not outlive it */
+		bool shared = false;
+		for (const struct transfer *u = s->head; u && !shared; u = u->next)
+			shared = u->fh == t->fh;
+		if (!shared)
+			tftp_cache_drop(s->cache, t->fh);
+	}
 	files_close(t->fh);
 	files_upload_close(t->up);
 	free(t->marks);
@@ -563,10 +587,37 @@ static void transfer_finish_if_done(struct transfer *t)
 		transfer_arm(t);
 }
 
+/*
+ * Read what the client's TID sent, at most max datagrams. The socket is connected, so the
+ * kernel delivers nothing else here (the catcher gets other sources).
+ */
+static void transfer_read(struct transfer *t, uint64_t now, int max)
+{
+	struct tftp_server *s = t->srv;
+	for (int i = 0; i < max; i++) {
+		ssize_t n = recv(t->fd, s->xrx, RX_XFER_BUF, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ECONNREFUSED) /* ICMP port unreachable: the client is gone */
+				t_cancel(t, now);
+			return;
+		}
+		t->heard_ms = now;
+		t_on_packet(t, s->xrx, (size_t)n, now);
+	}
+}
+
 static void on_transfer_timer(void *arg)
 {
 	struct transfer *t = arg;
-	t_on_timer(t, loop_now(t->srv->loop));
+	uint64_t now = loop_now(t->srv->loop), d = t_deadline(t);
+	/*
+	 * This timer may run before the socket's readiness in the same loop turn (a busy server
+	 * reaches a transfer late): read what is queued first, so that an ACK already here is
+	 * never answered by a spurious resend.
+	 */
+	if (d && now >= d)
+		transfer_read(t, now, 4);
+	t_on_timer(t, now);
 	pump(t);
 	transfer_finish_if_done(t);
 }
@@ -574,54 +625,66 @@ static void on_transfer_timer(void *arg)
 static void on_transfer_readable(void *arg, uint32_t events)
 {
 	struct transfer *t = arg;
-	struct tftp_server *s = t->srv;
-	struct endpoint from;
-	uint64_t now = loop_now(s->loop);
 	(void)events;
-
 	/*
-	 * One datagram per wakeup: a transfer gets an ACK per window, and a plain recvmsg is
+	 * One datagram per wakeup: a transfer gets an ACK per window, and a plain recv is
 	 * cheaper than recvmmsg's second look at an empty queue. epoll is level-triggered, so
 	 * anything else queued comes next turn.
 	 */
-	struct iovec iov = {.iov_base = s->xrx, .iov_len = RX_XFER_BUF};
-	struct msghdr m = {.msg_name = &from.u, .msg_namelen = sizeof(from.u),
-			   .msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n = recvmsg(t->fd, &m, MSG_DONTWAIT);
-	if (n < 0) {
-		if (errno == ECONNREFUSED) /* single-port mode: ICMP port unreachable */
-			t_cancel(t, now);
-	} else {
-		const uint8_t *p = s->xrx;
-		size_t len = (size_t)n;
-		from.len = m.msg_namelen;
-		if (!t->connected && !same_endpoint(&from, &t->peer)) {
-			/*
-			 * RFC 1350 §4: a packet from a source TID that does not match "should be
-			 * discarded ... An error packet should be sent to the source of the
-			 * incorrect packet, while not disturbing the transfer." Never to an ERROR.
-			 */
-			char who[CLIENT_STRLEN];
-			fmt_endpoint(who, sizeof(who), &from);
-			log_rl(&s->rl_tid, LOG_LVL_INFO, MOD, "wrong tid client=%s from=%s",
-			       t->client, who);
-			if (!(len >= 2 && p[0] == 0 && p[1] == TFTP_OP_ERROR) && !bad_source(&from)) {
-				uint8_t e[TFTP_ERROR_MAX];
-				int k = tftp_build_error(e, sizeof(e), TFTP_ERR_UNKNOWN_TID, NULL);
-				if (k > 0)
-					sendto(t->fd, e, (size_t)k, MSG_DONTWAIT, &from.u.sa, from.len);
-			}
-		} else {
-			t_on_packet(t, p, len, now);
-		}
-	}
+	transfer_read(t, loop_now(t->srv->loop), 1);
 	pump(t);
 	transfer_finish_if_done(t);
+}
+
+/*
+ * The catcher: datagrams to the transfer's port from any source but the client's TID.
+ * RFC 1350 §4: such a packet "should be discarded ... An error packet should be sent to the
+ * source of the incorrect packet, while not disturbing the transfer." Never to an ERROR.
+ */
+static void on_catcher_readable(void *arg, uint32_t events)
+{
+	struct transfer *t = arg;
+	struct tftp_server *s = t->srv;
+	(void)events;
+	for (int i = 0; i < 8; i++) { /* bounded work per turn */
+		struct endpoint from;
+		uint8_t p[4];
+		from.len = sizeof(from.u);
+		ssize_t n = recvfrom(t->cfd, p, sizeof(p), MSG_DONTWAIT | MSG_TRUNC, &from.u.sa,
+				     &from.len);
+		if (n < 0)
+			return;
+		char who[CLIENT_STRLEN];
+		fmt_endpoint(who, sizeof(who), &from);
+		log_rl(&s->rl_tid, LOG_LVL_INFO, MOD, "wrong tid client=%s from=%s", t->client,
+		       who);
+		if (!(n >= 2 && p[0] == 0 && p[1] == TFTP_OP_ERROR) && !bad_source(&from)) {
+			uint8_t e[TFTP_ERROR_MAX];
+			int k = tftp_build_error(e, sizeof(e), TFTP_ERR_UNKNOWN_TID, NULL);
+			if (k > 0)
+				sendto(t->cfd, e, (size_t)k, MSG_DONTWAIT, &from.u.sa, from.len);
+		}
+	}
+}
+
+static ssize_t cache_pread(void *arg, void *buf, size_t len, uint64_t off)
+{
+	return files_pread(arg, buf, len, off);
 }
 
 static ssize_t source_readv(void *arg, const struct iovec *iov, int iovcnt, uint64_t off)
 {
 	struct transfer *t = arg;
+	struct tftp_server *s = t->srv;
+	if (t->cacheable) {
+		struct tftp_cache_reader rd = {.pread = cache_pread, .arg = t->fh};
+		ssize_t n = tftp_cache_readv(s->cache, t->fh, t, &rd, iov, iovcnt, off,
+					     loop_now(s->loop));
+		if (n != -EAGAIN)
+			return n;
+	}
+	if (!t->ra && t->ra_cap)
+		t->ra = malloc(t->ra_cap); /* optional: without it every block is one pread */
 	if (!t->ra || iovcnt != 1 || iov[0].iov_len > t->ra_cap)
 		return files_preadv(t->fh, iov, iovcnt, off);
 	size_t want = iov[0].iov_len;
@@ -664,29 +727,64 @@ static uint16_t blksize_limit(struct tftp_server *s, struct listener *l, int fam
 	return (uint16_t)MIN(max, (unsigned)TFTP_BLKSIZE_MAX);
 }
 
-static int transfer_socket(struct tftp_server *s, const struct endpoint *local,
-			   const struct endpoint *peer, int ifindex)
+static int udp_socket(int family)
 {
-	int family = local->u.sa.sa_family, one = 1;
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	struct endpoint b = *local;
-	ep_set_port(&b, s->cfg.single_port ? s->cfg.port : 0);
-	if (family == AF_INET6) {
+	int one = 1, fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (IN6_IS_ADDR_LINKLOCAL(&b.u.in6.sin6_addr))
-			b.u.in6.sin6_scope_id = (uint32_t)ifindex;
-	}
-	if (s->cfg.single_port)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, &b.u.sa, b.len) < 0 ||
-	    (s->cfg.single_port && connect(fd, &peer->u.sa, peer->len) < 0)) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
 	return fd;
+}
+
+/*
+ * The transfer's sockets, both on the same local address and port (the transfer's TID):
+ * the returned one connected to the client's TID, and in *cfd an unconnected catcher that
+ * gets every other source (the kernel prefers the connected socket for the client's
+ * packets). A connected socket sends and receives without a route or socket lookup per
+ * datagram, and reports ICMP port unreachable (the client is gone) as ECONNREFUSED.
+ * In single-port mode the one socket is bound to port 69 and the listener is the catcher.
+ */
+static int transfer_socket(struct tftp_server *s, const struct endpoint *local,
+			   const struct endpoint *peer, int ifindex, int *cfd)
+{
+	int family = local->u.sa.sa_family, one = 1, c = -1, fd = -1;
+	struct endpoint b = *local;
+	*cfd = -1;
+	if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&b.u.in6.sin6_addr))
+		b.u.in6.sin6_scope_id = (uint32_t)ifindex;
+	if (s->cfg.single_port) {
+		ep_set_port(&b, s->cfg.port);
+	} else {
+		/*
+		 * The catcher binds first, without SO_REUSEADDR, so the kernel picks a port that
+		 * no other socket holds; only then may the connected socket share it.
+		 */
+		ep_set_port(&b, 0);
+		c = udp_socket(family);
+		if (c < 0 || bind(c, &b.u.sa, b.len) < 0 ||
+		    setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+			goto err;
+		b.len = sizeof(b.u);
+		if (getsockname(c, &b.u.sa, &b.len) < 0)
+			goto err;
+	}
+	fd = udp_socket(family);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, &b.u.sa, b.len) < 0 || connect(fd, &peer->u.sa, peer->len) < 0)
+		goto err;
+	/* what reached it between bind and connect came from a stranger: drop it */
+	uint8_t junk[4];
+	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		;
+	*cfd = c;
+	return fd;
+err: {
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (c >= 0)
+		close(c);
+	return -e;
+}
 }
 
 static int upload_write(void *arg, const void *buf, size_t len, uint64_t off)
@@ -736,8 +834,13 @@ static void start_transfer(struct request_ctx *rq, const struct tftp_request *re
 	for (struct transfer *t = s->head, *nx; t; t = nx) {
 		nx = t->next;
 		if (same_endpoint(&t->peer, &rq->peer)) {
-			/* the client resent its request before our answer reached it */
-			if (t->req_hash == hash && now - t_started(t) < DUP_RRQ_MS) {
+			/*
+			 * The same request again: the client resent it before our answer reached
+			 * it, or it is still talking to this transfer (a busy server may reach
+			 * copies of a request queued seconds ago: they must not restart it). A
+			 * client that went quiet for DUP_RRQ_MS and asks again starts over.
+			 */
+			if (t->req_hash == hash && now - t->heard_ms < DUP_RRQ_MS) {
 				log_debug(MOD, "duplicate request client=%s file=\"%s\"", rq->client,
 					  rq->name);
 				return;
@@ -796,11 +899,15 @@ static void start_transfer(struct request_ctx *rq, const struct tftp_request *re
 		if (!t->marks)
 			goto err_t;
 	}
-	t->fd = transfer_socket(s, &rq->local, &rq->peer, rq->ifindex);
+	t->fd = transfer_socket(s, &rq->local, &rq->peer, rq->ifindex, &t->cfd);
 	if (t->fd < 0)
 		goto err_t;
 	if (loop_add_fd(s->loop, t->fd, EPOLLIN, on_transfer_readable, t) < 0)
 		goto err_fd;
+	if (t->cfd >= 0 && loop_add_fd(s->loop, t->cfd, EPOLLIN, on_catcher_readable, t) < 0) {
+		loop_del_fd(s->loop, t->fd);
+		goto err_fd;
+	}
 	size_t wbytes = (size_t)p.windowsize * (p.blksize + TFTP_HDR_LEN + 64u);
 	if (wbytes > 128 * 1024) {
 		int sb = (int)MIN(wbytes * 2, (size_t)8 << 20);
@@ -808,11 +915,11 @@ static void start_transfer(struct request_ctx *rq, const struct tftp_request *re
 	}
 	t->srv = s;
 	t->write = write;
-	t->connected = s->cfg.single_port;
 	t->peer = rq->peer;
 	t->fh = fh;
 	t->up = up;
 	t->req_hash = hash;
+	t->heard_ms = now;
 	memcpy(t->name, rq->name, sizeof(t->name));
 	memcpy(t->client, rq->client, sizeof(t->client));
 	loop_timer_init(&t->timer, on_transfer_timer, t);
@@ -825,10 +932,9 @@ static void start_transfer(struct request_ctx *rq, const struct tftp_request *re
 		struct tftp_sink sink = {.write = upload_write, .commit = upload_commit, .arg = up};
 		tftp_rx_init(&t->rx, &p, req->mode, &xc, &sink, now);
 	} else {
-		if (p.windowsize == 1 && READAHEAD_BYTES / p.blksize >= 2) {
+		if (p.windowsize == 1 && READAHEAD_BYTES / p.blksize >= 2)
 			t->ra_cap = READAHEAD_BYTES / p.blksize * p.blksize;
-			t->ra = malloc(t->ra_cap); /* optional: without it every block is one pread */
-		}
+		t->cacheable = s->cache && files_fd(fh) >= 0; /* generated files are in memory */
 		struct tftp_source src = {.readv = source_readv, .arg = t};
 		tftp_xfer_init(&t->x, &p, req->mode, size, &xc, &src, t->marks, now);
 	}
@@ -860,6 +966,8 @@ static void start_transfer(struct request_ctx *rq, const struct tftp_request *re
 
 err_fd:
 	close(t->fd);
+	if (t->cfd >= 0)
+		close(t->cfd);
 err_t:
 	free(t->marks);
 	free(t);
@@ -1051,54 +1159,61 @@ err:
 	return NULL;
 }
 
-/* Build the listening set for cfg into out; 0, or -errno with err set (nothing left open). */
+struct listen_ctx {
+	struct tftp_server *s;
+	uint16_t port;
+};
+
+static void *listener_open_spec(void *arg, const struct net_listen_spec *sp, char *err,
+				size_t errlen)
+{
+	const struct listen_ctx *x = arg;
+	return listener_open(x->s, sp->family, sp->addr4, sp->ifname[0] ? sp->ifname : NULL,
+			     x->port, err, errlen);
+}
+
+static void listener_close_spec(void *arg, void *l)
+{
+	const struct listen_ctx *x = arg;
+	listener_close(x->s, l);
+}
+
+/* Build the listening set for cfg into out (net_listen_plan: per address, else per
+ * interface v4 + optional v6, else wildcard); 0, or -errno with err set (nothing left open). */
 static int listeners_build(struct tftp_server *s, const struct tftp_cfg *cfg,
 			   struct listener **out, size_t *nout, char *err, size_t errlen)
 {
-	size_t n = 0;
 	*nout = 0;
 	if (!cfg->enabled)
 		return 0;
-	if (cfg->naddrs) {
-		for (size_t i = 0; i < cfg->naddrs && n < MAX_LISTENERS; i++) {
-			struct listener *l =
-				listener_open(s, AF_INET, cfg->addrs[i], NULL, cfg->port, err, errlen);
-			if (!l)
-				goto err;
-			out[n++] = l;
-		}
-	} else if (s->nifs) {
-		for (size_t i = 0; i < s->nifs && n + 2 <= MAX_LISTENERS; i++) {
-			struct listener *l =
-				listener_open(s, AF_INET, 0, s->ifs[i].name, cfg->port, err, errlen);
-			if (!l)
-				goto err;
-			out[n++] = l;
-			char e6[256];
-			l = listener_open(s, AF_INET6, 0, s->ifs[i].name, cfg->port, e6, sizeof(e6));
-			if (l)
-				out[n++] = l;
-			else
-				log_warn(MOD, "no IPv6 on %s: %s", s->ifs[i].name, e6);
-		}
-	} else {
-		struct listener *l = listener_open(s, AF_INET, 0, NULL, cfg->port, err, errlen);
-		if (!l)
-			goto err;
-		out[n++] = l;
-		char e6[256];
-		l = listener_open(s, AF_INET6, 0, NULL, cfg->port, e6, sizeof(e6));
-		if (l)
-			out[n++] = l;
-		else
-			log_warn(MOD, "no IPv6: %s", e6);
-	}
-	*nout = n;
-	return 0;
-err:
-	while (n)
-		listener_close(s, out[--n]);
-	return -EADDRNOTAVAIL;
+	struct net_listen_spec sp[MAX_LISTENERS];
+	size_t n = net_listen_plan(cfg->addrs, cfg->naddrs, s->ifs, s->nifs, sp, MAX_LISTENERS);
+	struct listen_ctx x = {s, cfg->port};
+	void *o[MAX_LISTENERS];
+	int r = net_listen_open(sp, n, listener_open_spec, listener_close_spec, &x, o, nout, MOD,
+				LOG_LVL_WARN, err, errlen);
+	for (size_t i = 0; i < *nout; i++)
+		out[i] = o[i];
+	return r;
+}
+
+/*
+ * A transfer holds two descriptors (its connected socket and the catcher): raise the soft
+ * open-file limit toward that for max-transfers, so the limit on transfers is reached
+ * (and answered with an ERROR) before the descriptors run out.
+ */
+static void raise_nofile(const struct tftp_cfg *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)(2 * cfg->max_transfers + 256);
+	if (!cfg->enabled || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want)
+		log_warn(MOD, "open-file limit %llu is low for max-transfers=%" PRIu64
+			 " (wants %llu)", (unsigned long long)rl.rlim_cur, cfg->max_transfers,
+			 (unsigned long long)want);
 }
 
 static enum tftp_send_mode send_mode_from_env(void)
@@ -1125,6 +1240,7 @@ struct tftp_server *tftp_server_new(struct loop *l, const struct conf *c, struct
 	s->rl_sock = (struct log_ratelimit)LOG_RATELIMIT_INIT(1000);
 	s->send_mode = send_mode_from_env();
 	cfg_from_conf(&s->cfg, c);
+	raise_nofile(&s->cfg);
 	if (nifs) {
 		s->ifs = calloc(nifs, sizeof(*s->ifs));
 		if (!s->ifs)
@@ -1133,6 +1249,7 @@ struct tftp_server *tftp_server_new(struct loop *l, const struct conf *c, struct
 		s->nifs = nifs;
 	}
 	s->scratch = malloc(SCRATCH_CAP);
+	s->cache = tftp_cache_new(CACHE_SLOTS, CACHE_CHUNK, CACHE_COLD_MS); /* optional */
 	s->rxbuf = malloc((size_t)RX_BATCH * RX_REQ_BUF);
 	s->xrx = malloc(RX_XFER_BUF);
 	if (!s->scratch || !s->rxbuf || !s->xrx)
@@ -1150,6 +1267,7 @@ err_free_quiet:
 		free(s->xrx);
 		free(s->rxbuf);
 		free(s->scratch);
+		tftp_cache_free(s->cache);
 		free(s->ifs);
 		free(s);
 	}
@@ -1177,6 +1295,7 @@ void tftp_server_free(struct tftp_server *s)
 	free(s->xrx);
 	free(s->rxbuf);
 	free(s->scratch);
+	tftp_cache_free(s->cache);
 	free(s->ifs);
 	free(s);
 }
@@ -1186,6 +1305,7 @@ int tftp_server_reconfigure(struct tftp_server *s, const struct conf *c, char *e
 {
 	struct tftp_cfg nc;
 	cfg_from_conf(&nc, c);
+	raise_nofile(&nc);
 	if (!listen_cfg_equal(&nc, &s->cfg)) {
 		struct listener *nl[MAX_LISTENERS];
 		size_t n;

@@ -1,7 +1,9 @@
 /*
- * tftp — the TFTP server: listening sockets, one socket per transfer (its TID, RFC 1350
- * §4), timers on the shared loop, limits on concurrent transfers, sending windows with
- * sendmmsg / UDP GSO, logging and events.
+ * tftp — the TFTP server: listening sockets, one port per transfer (its TID, RFC 1350 §4:
+ * a socket connected to the client's TID plus an unconnected catcher on the same port that
+ * answers other sources with ERROR 5), timers on the shared loop, limits on concurrent
+ * transfers, a shared cache of file chunks (tftp_cache), sending windows with sendmmsg /
+ * UDP GSO, logging and events.
  *
  * Protocol decisions are made by the pure parts: tftp_wire (parse, build, negotiate) and
  * tftp_xfer (one transfer's state machine). Files come from files/. This file owns the
@@ -82,7 +84,11 @@ struct tftp_stats {
 };
 void tftp_server_stats(const struct tftp_server *t, struct tftp_stats *s);
 
-/* How a window leaves the host; set by PIXIED_TFTP_SEND=gso|mmsg|single (for the bench). */
+/*
+ * How a window (windowsize > 1) leaves the host: PIXIED_TFTP_SEND=gso|mmsg|single in the
+ * daemon's environment (default gso; for bench/tftp.sh's send-path comparison). A lone
+ * packet (lock-step DATA, OACK, ERROR) is always one send() on the connected socket.
+ */
 enum tftp_send_mode { TFTP_SEND_GSO, TFTP_SEND_MMSG, TFTP_SEND_SINGLE };
 
 #endif

@@ -64,6 +64,37 @@ def test_retransmitted_rrq_is_not_a_second_transfer(lab):
     s.close()
 
 
+def test_a_late_copy_of_the_request_does_not_restart_a_live_transfer(lab):
+    # a busy server can reach copies of a request queued long ago: while the client keeps
+    # talking to its transfer, the same request from the same port is a stale duplicate
+    put_file(lab, "f", 5000)
+    d = start_tftp(lab)
+    c = add_tftp_client(lab)
+    s = Session(c.ns)
+    req = rrq("f")
+    s.send69(req)
+    blocks = {}
+    while len(blocks) < 3:  # 2.4 s in all, past the 2 s a retransmission counts from the start
+        op, f, _ = s.recv()
+        assert op == DATA
+        blocks[f[0]] = f[1]
+        time.sleep(0.8)
+        s.send(ack(f[0]))
+    s.send69(req)
+    while True:
+        op, f, _ = s.recv()
+        assert op == DATA, (op, f)
+        blocks[f[0]] = f[1]
+        s.send(ack(f[0]))
+        if len(f[1]) < 512:
+            break
+    s.close()
+    assert sorted(blocks) == list(range(1, 11))
+    assert sum(len(b) for b in blocks.values()) == 5000
+    assert len(tftp_log_lines(d, "start")) == 1
+    assert kv(wait_lines(d, "end")[0])["result"] == "ok"
+
+
 def test_new_request_from_the_same_port_replaces_the_old_transfer(lab):
     put_file(lab, "a", 5000)
     put_file(lab, "b", 100)
