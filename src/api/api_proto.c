@@ -120,29 +120,9 @@ int api_route_match(const char *method, const char *path, struct api_match *m, c
 	return path_seen ? -EPERM : -ENOENT;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int api_parse_path_mac(const char *s, uint8_t mac[6])
 {
-	if (strlen(s) == 12) {
-		for (int i = 0; i < 6; i++) {
-			int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			mac[i] = (uint8_t)(hi << 4 | lo);
-		}
-		return 0;
-	}
-	return parse_mac(s, mac);
+	return parse_mac_any(s, mac);
 }
 
 /* ---- request bodies --------------------------------------------------------------------- */

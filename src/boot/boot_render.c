@@ -206,17 +206,6 @@ void boot_url(struct boot_buf *out, const char *path, const struct boot_vars *v)
 
 /* ---- the /boot.ipxe query string ---------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into dst (NUL-terminated); false if too long, malformed or NUL. */
 static bool pct_decode(const char *s, size_t n, char *dst, size_t dstlen)
 {
@@ -226,7 +215,7 @@ static bool pct_decode(const char *s, size_t n, char *dst, size_t dstlen)
 		if (c == '%') {
 			if (n - i < 3)
 				return false;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = hex_digit(s[i + 1]), l = hex_digit(s[i + 2]);
 			if (h < 0 || l < 0)
 				return false;
 			c = h * 16 + l;
@@ -246,27 +235,11 @@ static bool parse_uuid(const char *s, char out[BOOT_UUID_LEN])
 		return false;
 	for (size_t i = 0; i < 36; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : hexval(s[i]) < 0)
+		if (dash ? s[i] != '-' : hex_digit(s[i]) < 0)
 			return false;
 		out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
 	}
 	out[36] = '\0';
-	return true;
-}
-
-static bool parse_mac_any(const char *s, uint8_t mac[6])
-{
-	if (parse_mac(s, mac) == 0)
-		return true;
-	/* iPXE ${mac:hexraw}: 12 hex digits */
-	if (strlen(s) != 12)
-		return false;
-	for (size_t i = 0; i < 6; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return false;
-		mac[i] = (uint8_t)(h * 16 + l);
-	}
 	return true;
 }
 
@@ -316,7 +289,7 @@ static bool is_buildarch(const char *s)
 void boot_request_param(struct boot_request *rq, const char *name, const char *val)
 {
 	if (!strcmp(name, "mac")) {
-		rq->has_mac = parse_mac_any(val, rq->mac);
+		rq->has_mac = (parse_mac_any(val, rq->mac) == 0);
 	} else if (!strcmp(name, "uuid")) {
 		if (!parse_uuid(val, rq->uuid))
 			rq->uuid[0] = '\0';

@@ -127,7 +127,7 @@ char *fmt_ipv4(char buf[IPV4_STRLEN], uint32_t ip)
 	return buf;
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -146,8 +146,21 @@ int parse_mac(const char *s, uint8_t mac[6])
 	if (sep != ':' && sep != '-')
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
+		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != sep))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int parse_mac_any(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 12)
+		return parse_mac(s, mac);
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -41,6 +41,10 @@ char *fmt_ipv4(char buf[IPV4_STRLEN], uint32_t ip);
 
 /* aa:bb:cc:dd:ee:ff or aa-bb-...; case-insensitive. */
 int parse_mac(const char *s, uint8_t mac[6]);
+/* parse_mac's forms, or 12 hex digits (iPXE ${mac:hexraw}, URL paths). */
+int parse_mac_any(const char *s, uint8_t mac[6]);
+/* The value of one hex digit (either case), -1 for anything else. */
+int hex_digit(char c);
 #define MAC_STRLEN 18
 char *fmt_mac(char buf[MAC_STRLEN], const uint8_t mac[6]);
 
