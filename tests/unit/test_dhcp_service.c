@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "root_child.h"
+
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -41,81 +43,23 @@
 #define SRV IP(127, 0, 0, 1)
 #define RELAY IP(127, 0, 0, 2)
 
-enum { CHILD_OK = 0, CHILD_FAIL = 1, CHILD_SKIP = 77 };
+struct child_fn {
+	int (*fn)(void);
+};
 
-/* In the child: print what failed and give up (cmocka's asserts belong to the parent). */
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-			return CHILD_FAIL;                                                         \
-		}                                                                                  \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                             \
-	do {                                                                                       \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                \
-		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "%s:%d: %s = %lld, want %s = %lld\n", __FILE__, __LINE__,  \
-				#a, a_, #b, b_);                                                   \
-			return CHILD_FAIL;                                                         \
-		}                                                                                  \
-	} while (0)
-
-static bool root_tests_required(void)
+static int call_child(void *arg)
 {
-	const char *e = getenv("PIXIED_REQUIRE_ROOT_TESTS");
-	return e && strcmp(e, "1") == 0;
-}
-
-static void skip_or_fail(const char *why)
-{
-	if (root_tests_required())
-		fail_msg("PIXIED_REQUIRE_ROOT_TESTS=1 but %s", why);
-	print_message("[ SKIPPED  ] %s\n", why);
-	skip();
+	return ((struct child_fn *)arg)->fn();
 }
 
 static void run_child(int (*fn)(void))
 {
-	if (geteuid() != 0)
-		skip_or_fail("not running as root (root-only test: run the unit tests as root, "
-			     "e.g. sudo meson test -C build dhcp_service)");
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn());
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	if (WIFSIGNALED(st))
-		fail_msg("child killed by signal %d", WTERMSIG(st));
-	assert_true(WIFEXITED(st));
-	if (WEXITSTATUS(st) == CHILD_SKIP)
-		skip_or_fail("cannot create a network namespace here");
-	assert_int_equal(WEXITSTATUS(st), CHILD_OK);
+	struct child_fn cf = {fn};
+	root_child_need_root("dhcp_service");
+	root_child_run(call_child, &cf, "cannot create a network namespace here");
 }
 
-static int fresh_netns(void)
-{
-	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return CHILD_SKIP;
-	}
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return CHILD_FAIL;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (r == 0)
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return r < 0 ? CHILD_FAIL : CHILD_OK;
-}
+#define fresh_netns root_child_fresh_netns
 
 /* ---- config ---- */
 

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "root_child.h"
+
 #include "net/net.h"
 
 #include <arpa/inet.h>
@@ -396,94 +398,18 @@ static void test_user_ids_resolves_root_and_rejects_unknown(void **state)
 
 /* ---------------------------------------------------------------- root-only harness */
 
-enum { CHILD_OK = 0, CHILD_FAIL = 1, CHILD_SKIP = 77 };
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			return CHILD_FAIL;                                                         \
-		}                                                                                  \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                             \
-	do {                                                                                       \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                \
-		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "%s:%d: %s = %lld, want %s = %lld\n", __FILE__, __LINE__,  \
-				#a, a_, #b, b_);                                                   \
-			return CHILD_FAIL;                                                         \
-		}                                                                                  \
-	} while (0)
-
-static bool root_tests_required(void)
-{
-	const char *e = getenv("PIXIED_REQUIRE_ROOT_TESTS");
-	return e && strcmp(e, "1") == 0;
-}
-
-static void skip_or_fail(const char *why)
-{
-	if (root_tests_required())
-		fail_msg("PIXIED_REQUIRE_ROOT_TESTS=1 but %s", why);
-	print_message("[ SKIPPED  ] %s\n", why);
-	skip();
-}
-
 static void need_root(void)
 {
-	if (geteuid() != 0)
-		skip_or_fail("not running as root (root-only test: run the unit tests as root, "
-			     "e.g. sudo meson test -C build net)");
+	root_child_need_root("net");
 }
 
-/* Run fn in a forked child (which owns any namespaces it makes) and check its exit code. */
 static void run_child(int (*fn)(void *), void *arg)
 {
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn(arg));
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	if (WIFSIGNALED(st))
-		fail_msg("child killed by signal %d", WTERMSIG(st));
-	assert_true(WIFEXITED(st));
-	if (WEXITSTATUS(st) == CHILD_SKIP)
-		skip_or_fail("cannot create network namespaces or run ip(8) here");
-	assert_int_equal(WEXITSTATUS(st), CHILD_OK);
+	root_child_run(fn, arg, "cannot create network namespaces or run ip(8) here");
 }
 
-static int link_up(const char *name)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	int r = 0;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		r = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!r && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-/* A fresh network namespace with lo up; CHILD_SKIP if namespaces are not available. */
-static int fresh_netns(void)
-{
-	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return CHILD_SKIP;
-	}
-	return link_up("lo") < 0 ? CHILD_FAIL : CHILD_OK;
-}
+#define link_up root_child_link_up
+#define fresh_netns root_child_fresh_netns
 
 static int wait_readable(int fd, int ms)
 {
