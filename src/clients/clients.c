@@ -41,9 +41,10 @@
 #define DEF_STALL_MS       60000
 #define DEF_QUIET_MS       10000
 #define DEF_FLUSH_MS       1000
-#define PENDING_MAX        256 /* evicted records waiting to be written */
+#define PENDING_MAX        2048 /* evicted records waiting to be written (a few MB at most) */
 #define TL_INITIAL         8 /* a timeline ring starts this small and doubles up to timeline_len */
-#define PRUNE_EVERY        1024 /* record writes between two prunes of the table */
+#define PRUNE_EVERY        1024 /* record writes between two prunes of the table, at least;
+				* and at least store_keep / 8 */
 #define BLOB_VERSION       2    /* 2 added T_PINNED and T_IFACE */
 #define BLOB_VERSION_MIN   1    /* oldest version still read */
 
@@ -97,6 +98,7 @@ struct rec {
 };
 
 struct pending {
+	uint64_t key; /* mac as a number: the list is scanned for every new MAC */
 	uint8_t mac[6];
 	int64_t first_seen_ms, last_seen_ms;
 	uint8_t *blob;
@@ -764,6 +766,7 @@ static void drop_pending(struct clients *c, size_t n)
 
 /* Run writes in the open transaction, or in one of our own that is committed at once. */
 static int write_batch(struct clients *c, bool with_records);
+static uint64_t mac_key(const uint8_t mac[6]);
 static void fill_from_store(struct clients *c, struct clients_record *r);
 
 /* Make room for one more record: the least recently seen leaves memory; if it has changes
@@ -784,6 +787,7 @@ static void evict_one(struct clients *c)
 				memcpy(copy, c->blob, (size_t)len);
 				struct pending *p = &c->pend[c->npend++];
 				memcpy(p->mac, r->r.mac, 6);
+				p->key = mac_key(r->r.mac);
 				p->first_seen_ms = r->r.first_seen_ms;
 				p->last_seen_ms = r->r.last_seen_ms;
 				p->blob = copy;
@@ -832,11 +836,20 @@ static struct rec *insert(struct clients *c, const uint8_t mac[6])
 	return r;
 }
 
+static uint64_t mac_key(const uint8_t mac[6])
+{
+	uint64_t k = 0;
+	for (int i = 0; i < 6; i++)
+		k = k << 8 | mac[i];
+	return k;
+}
+
 /* Find a pending (evicted, unwritten) blob for mac; its index or -1. */
 static ssize_t pending_find(const struct clients *c, const uint8_t mac[6])
 {
+	uint64_t k = mac_key(mac);
 	for (size_t i = c->npend; i-- > 0;)
-		if (!memcmp(c->pend[i].mac, mac, 6))
+		if (c->pend[i].key == k)
 			return (ssize_t)i;
 	return -1;
 }
@@ -1869,7 +1882,7 @@ static int write_batch(struct clients *c, bool with_records)
 			nrec++;
 		}
 	}
-	if (ret == 0 && c->writes_since_prune >= PRUNE_EVERY) {
+	if (ret == 0 && c->writes_since_prune >= MAX(PRUNE_EVERY, c->lim.store_keep / 8)) {
 		int p = store_client_prune(c->st, c->lim.store_keep);
 		if (p >= 0)
 			c->writes_since_prune = 0;
@@ -1911,8 +1924,11 @@ int clients_flush(struct clients *c, int64_t now, bool force)
 	if (c->ndirty == 0 && c->npend == 0)
 		return 0;
 	/* Batch: at most one write per flush_ms (a busy DHCP turn must not also write every
-	 * record it touched); when due, the writes join a transaction that is open. */
-	bool due = force || c->npend >= PENDING_MAX / 2 ||
+	 * record it touched); when due, the writes join a transaction that is open. A flood of
+	 * new MACs fills the pending list: write it with the DHCP turn's commit when there is
+	 * one (no fsync of our own), on our own only when it is nearly full. */
+	bool in_tx = store_in_transaction(c->st);
+	bool due = force || (in_tx && c->npend >= PENDING_MAX / 4) || c->npend >= PENDING_MAX * 3 / 4 ||
 		   elapsed(now, c->oldest_dirty_ms) >= (int64_t)c->lim.flush_ms ||
 		   (c->ndirty == 0 && c->npend > 0 &&
 		    elapsed(now, c->oldest_dirty_ms) >= (int64_t)c->lim.flush_ms);

@@ -303,8 +303,8 @@ static int prepare_all(struct store *s, char *err, size_t errlen)
 		{&s->cl_all, "SELECT mac, first_seen, last_seen, data FROM clients"
 			     " ORDER BY last_seen DESC, mac"},
 		{&s->cl_del, "DELETE FROM clients WHERE mac = ?1"},
-		{&s->cl_prune, "DELETE FROM clients WHERE mac NOT IN"
-			       " (SELECT mac FROM clients ORDER BY last_seen DESC LIMIT ?1)"},
+		{&s->cl_prune, "DELETE FROM clients WHERE last_seen < (SELECT last_seen FROM clients"
+			       " ORDER BY last_seen DESC LIMIT 1 OFFSET ?1 - 1)"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++) {
 		int ret = prepare(s, stmts[i].st, stmts[i].sql, err, errlen);

@@ -131,7 +131,8 @@ int store_client_each(struct store *s, int (*fn)(void *arg, const struct store_c
 		      void *arg);
 /* Delete the row for mac (absent is not an error). */
 int store_client_del(struct store *s, const uint8_t mac[6]);
-/* Keep only the `keep` most recently seen rows. Returns how many were deleted, or < 0. */
+/* Keep only the `keep` (>= 1) most recently seen rows (and rows seen at the same time as the
+ * keep-th). Returns how many were deleted, or < 0. */
 int store_client_prune(struct store *s, size_t keep);
 
 #endif
