@@ -32,6 +32,9 @@ struct http_server;
 #define HTTP_QUERY_MAX  4096
 /* Largest request body a route receives (POST/PUT/PATCH); larger ones get 413. */
 #define HTTP_BODY_MAX         (1u << 20)
+/* The same for admin routes (http_server_route_admin): the API takes small JSON bodies, and
+ * a body is buffered before the route can check who sent it. */
+#define HTTP_ADMIN_BODY_MAX (64u * 1024)
 #define HTTP_RESP_HEADERS_MAX 8
 
 /* One query parameter, percent-decoded. */

@@ -1065,6 +1065,12 @@ static bool has_body(struct MHD_Connection *mc)
  * is complete. A body we do not want (GET, HEAD, a method no route takes) is never read:
  * the answer goes out now and the connection closes after it.
  */
+/* The largest body rq's route takes: admin routes (the API) far less than boot routes. */
+static uint64_t body_max(const struct req *rq)
+{
+	return rq->route && rq->route->admin ? HTTP_ADMIN_BODY_MAX : HTTP_BODY_MAX;
+}
+
 static enum MHD_Result begin(struct http_server *s, struct req *rq, struct MHD_Connection *mc)
 {
 	bool body = has_body(mc);
@@ -1078,7 +1084,7 @@ static enum MHD_Result begin(struct http_server *s, struct req *rq, struct MHD_C
 	if (rq->route && method_has_body(rq->method)) {
 		const char *cl = hdr(mc, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		uint64_t n;
-		if (cl && (parse_u64(cl, 0, UINT64_MAX, &n) < 0 || n > HTTP_BODY_MAX))
+		if (cl && (parse_u64(cl, 0, UINT64_MAX, &n) < 0 || n > body_max(rq)))
 			return queue_error(rq, mc, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
 		rq->collecting = true;
 		return MHD_YES; /* MHD calls again with the body, then once with none */
@@ -1108,13 +1114,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		if (*upload_size) {
 			size_t n = *upload_size;
 			*upload_size = 0;
-			if (rq->body_over || n > HTTP_BODY_MAX - rq->body_len) {
+			if (rq->body_over || n > body_max(rq) - rq->body_len) {
 				rq->body_over = true;
 				return MHD_YES; /* chunked body over the cap: drop, answer 413 */
 			}
 			if (rq->body_len + n + 1 > rq->body_cap) {
 				size_t cap = MIN(MAX(rq->body_cap * 2, rq->body_len + n + 1),
-						 (size_t)HTTP_BODY_MAX + 1);
+						 (size_t)body_max(rq) + 1);
 				char *b = realloc(rq->body, cap);
 				if (!b)
 					return MHD_NO;
