@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "boot/boot.h"
+#include "boot/boot_render.h"
 #include "clients/clients.h"
 #include "conf/conf.h"
 #include "core/log.h"
@@ -308,9 +309,7 @@ static void on_boot_report(void *arg, const struct boot_report *r)
 	if (r->nfiles && r->kinds[r->nfiles - 1] == BOOT_FILE_LOADER && r->files[r->nfiles - 1]) {
 		/* a chain to PXELINUX: not booted when the loader is served; its config render
 		 * reports the kernel and initrd it will fetch */
-		const char *f = r->files[r->nfiles - 1];
-		size_t n = strlen(f);
-		if (n >= 10 && !strcmp(f + n - 10, "pxelinux.0"))
+		if (boot_chain_is_pxelinux(r->files[r->nfiles - 1]))
 			return;
 	}
 	enum clients_file_kind kinds[BOOT_REPORT_FILES_MAX];
@@ -339,7 +338,7 @@ static void on_http_access(void *arg, const struct http_access *a)
 	bool has_mac = false;
 	for (size_t i = 0; i < a->nparams && !has_mac; i++)
 		if (!strcmp(a->params[i].name, "mac"))
-			has_mac = parse_mac(a->params[i].value, mac) == 0;
+			has_mac = parse_mac_any(a->params[i].value, mac) == 0;
 	struct clients_http h = {.ip = a->is_v6 ? 0 : a->addr4,
 				 .mac = has_mac ? mac : NULL,
 				 .method = a->method,
@@ -459,9 +458,11 @@ fail:
 
 static void stop(struct daemon *d)
 {
+	/* http first: freeing it may still run a buffered request or end streams, which call
+	 * into the API */
+	http_server_free(d->http);
 	api_free(d->api);
 	ra_free(d->ra);
-	http_server_free(d->http);
 	tftp_server_free(d->tftp);
 	dhcp_service_free(d->dhcp);
 	files_free(d->files);

@@ -369,7 +369,7 @@ const char *boot_item_chain(const struct boot_item *it, unsigned family)
 static void url_basename(const char *url, size_t n, const char **b, size_t *bl);
 
 /* lpxelinux.0 or pxelinux.0 (any case), in any folder or URL */
-static bool chain_is_pxelinux(const char *target)
+bool boot_chain_is_pxelinux(const char *target)
 {
 	const char *b;
 	size_t bl;
@@ -391,7 +391,7 @@ bool boot_item_visible(const struct boot_item *it, unsigned family, enum boot_fo
 		if (k == CONF_ENTRY_CHAIN) {
 			/* a chain to PXELINUX itself would only come back here: left out */
 			const char *t = boot_item_chain(it, CONF_FAM_BIOS);
-			return t[0] && !boot_is_url(t) && !chain_is_pxelinux(t);
+			return t[0] && !boot_is_url(t) && !boot_chain_is_pxelinux(t);
 		}
 		return true;
 	}

@@ -111,6 +111,8 @@ struct boot_netboot {
 /* Is this chain target PXELINUX's HTTP-capable build (basename lpxelinux.0)? The iPXE
  * renderer sets option 210 to ${base}/ before chaining it. */
 bool boot_chain_is_lpxelinux(const char *target);
+/* pxelinux.0 or lpxelinux.0 (any case), as a path or the last segment of a URL. */
+bool boot_chain_is_pxelinux(const char *target);
 
 /*
  * What a client will fetch to boot `it`, in order, with its kind (boot/'s report): URLs as
