@@ -67,6 +67,10 @@ struct stream {
 	struct api *a; /* NULL once the api is gone: on_close then only frees */
 	struct http_stream *hs;
 	uint8_t addr[16];
+	/* who opened it: the stream ends when that login ends (logout, expiry, token gone) */
+	bool by_session;
+	uint8_t session_id[SESSION_ID_LEN];
+	char token_name[64];
 };
 
 struct log_line {
@@ -76,6 +80,7 @@ struct log_line {
 
 struct api {
 	struct api_deps d;
+	bool ring_paused; /* the generated password's log line stays out of the ring */
 	const struct conf *conf;
 	struct net_iface ifs[CONF_MAX_IFACES];
 	size_t nifs;
@@ -203,19 +208,16 @@ static int reply_status(struct http_response *resp, int status)
 	return 0;
 }
 
-int api_security_headers(struct http_response *resp, int ui_page)
+int api_security_headers(struct http_response *resp, const char *cache_control, const char *csp)
 {
 	int r = 0;
-	r |= http_response_header(resp, "Cache-Control", "no-store");
+	if (cache_control)
+		r |= http_response_header(resp, "Cache-Control", cache_control);
 	r |= http_response_header(resp, "X-Content-Type-Options", "nosniff");
 	r |= http_response_header(resp, "X-Frame-Options", "DENY");
 	r |= http_response_header(resp, "Referrer-Policy", "no-referrer");
-	if (ui_page)
-		r |= http_response_header(
-		    resp, "Content-Security-Policy",
-		    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-		    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-		    "form-action 'self'");
+	if (csp)
+		r |= http_response_header(resp, "Content-Security-Policy", csp);
 	return r ? -ENOSPC : 0;
 }
 
@@ -422,11 +424,14 @@ static int load_or_make_password(struct api *a, char *err, size_t errlen)
 		return r;
 	}
 	str_copy(a->pw_hash, hash, sizeof(a->pw_hash));
-	/* Printed once: the log ring is installed after this, so the UI never shows it. */
+	/* Printed once, and never into the log ring (GET /api/v1/log): at start the ring is not
+	 * installed yet; on a reload that generates one it is paused for this line. */
+	a->ring_paused = true;
 	log_warn("api",
 		 "generated the web UI/API password: %s (shown only now; its hash is in "
 		 "%s/%s; set [api] password-hash to choose your own)",
 		 pw, state, PASSWORD_FILE);
+	a->ring_paused = false;
 	sodium_memzero(pw, sizeof(pw));
 	return 0;
 }
@@ -573,6 +578,8 @@ static const struct token *token_find(const struct api *a, const char *auth_hdr)
 static void log_sink(void *arg, enum log_level lvl, const char *line)
 {
 	struct api *a = arg;
+	if (a->ring_paused)
+		return;
 	struct log_line *l = &a->ring[(a->ring_head + a->ring_n) % LOG_RING];
 	if (a->ring_n == LOG_RING)
 		a->ring_head = (a->ring_head + 1) % LOG_RING;
@@ -620,9 +627,42 @@ static size_t streams_count(const struct api *a, const uint8_t *key)
 	return n;
 }
 
+/* Is the login that opened s still there (session not ended or expired, token not deleted)? */
+static bool stream_authorized(const struct api *a, const struct stream *s, uint64_t now)
+{
+	if (s->by_session) {
+		for (size_t i = 0; i < SESSIONS_MAX; i++) {
+			const struct session *se = &a->sessions[i];
+			if (se->used && now - se->last_mono_ms <= session_ttl_ms(a) &&
+			    sodium_memcmp(se->id, s->session_id, SESSION_ID_LEN) == 0)
+				return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < a->ntokens; i++)
+		if (!strcmp(a->tokens[i].name, s->token_name))
+			return true;
+	return false;
+}
+
+/* End the streams whose login has ended (called on logout, token deletion and each ping). */
+static void streams_revalidate(struct api *a)
+{
+	uint64_t now = loop_now(a->d.loop);
+	for (size_t i = 0; i < STREAMS_MAX; i++) {
+		struct stream *s = a->streams[i];
+		if (s && !stream_authorized(a, s, now)) {
+			a->streams[i] = NULL;
+			s->a = NULL;
+			http_stream_close(s->hs);
+		}
+	}
+}
+
 static void ping(void *arg)
 {
 	struct api *a = arg;
+	streams_revalidate(a);
 	if (!streams_count(a, NULL))
 		return;
 	static const char text[] = ": ping\n\n";
@@ -728,6 +768,7 @@ static int h_logout(struct ctx *x)
 {
 	if (x->who.session)
 		sodium_memzero(x->who.session, sizeof(*x->who.session));
+	streams_revalidate(x->a); /* its event streams end with it */
 	http_response_header(x->resp, "Set-Cookie",
 			     COOKIE_NAME "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 	return reply_status(x->resp, 204);
@@ -822,6 +863,7 @@ static int h_token_del(struct ctx *x)
 					   TOKENS_FILE, strerror(-r));
 		}
 		log_info("api", "token deleted name=%s", saved.name);
+		streams_revalidate(a); /* streams opened with it end now */
 		return reply_status(x->resp, 204);
 	}
 	return reply_error(x->resp, 404, "no token with that name: GET /api/v1/tokens lists them");
@@ -1081,25 +1123,42 @@ struct lease_ctx {
 	struct api *a;
 	cJSON *arr;
 	int64_t now;
+	/* the pools' subnets, read once per request (pool stats walk every lease) */
+	struct {
+		uint32_t net, mask;
+		const char *name;
+	} pools[CONF_MAX_POOLS];
+	size_t npools;
 };
 
-static const char *pool_of(const struct api *a, uint32_t ip)
+static void pools_load(struct lease_ctx *lc)
 {
+	const struct api *a = lc->a;
 	const struct dhcp_server *ds = a->d.dhcp ? dhcp_service_server(a->d.dhcp) : NULL;
-	if (ds) {
-		size_t n = dhcp_server_npools(ds);
-		for (size_t i = 0; i < n; i++) {
-			struct dhcp_server_pool_stats ps;
-			if (dhcp_server_pool_stats(ds, i, time_wall(), &ps) == 0 &&
-			    (ip & ps.mask) == (ps.net & ps.mask))
-				return ps.name;
+	size_t n = ds ? dhcp_server_npools(ds) : 0;
+	for (size_t i = 0; i < n && lc->npools < CONF_MAX_POOLS; i++) {
+		struct dhcp_server_pool_stats ps;
+		if (dhcp_server_pool_stats(ds, i, lc->now, &ps) == 0) {
+			lc->pools[lc->npools].net = ps.net;
+			lc->pools[lc->npools].mask = ps.mask;
+			lc->pools[lc->npools++].name = ps.name;
 		}
 	}
-	for (size_t i = 0; i < a->conf->npools; i++) {
+	for (size_t i = 0; i < a->conf->npools && lc->npools < CONF_MAX_POOLS; i++) {
 		const struct conf_pool *p = &a->conf->pools[i];
-		if (p->has_subnet && (ip & p->mask) == (p->net & p->mask))
-			return p->name;
+		if (p->has_subnet) {
+			lc->pools[lc->npools].net = p->net;
+			lc->pools[lc->npools].mask = p->mask;
+			lc->pools[lc->npools++].name = p->name;
+		}
 	}
+}
+
+static const char *pool_of(const struct lease_ctx *lc, uint32_t ip)
+{
+	for (size_t i = 0; i < lc->npools; i++)
+		if ((ip & lc->pools[i].mask) == (lc->pools[i].net & lc->pools[i].mask))
+			return lc->pools[i].name;
 	return NULL;
 }
 
@@ -1116,7 +1175,7 @@ static int lease_one(void *arg, const struct store_lease *l)
 		state = "expired";
 	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddNumberToObject(o, "expires", (double)l->expires * 1000.0);
-	const char *pool = pool_of(lc->a, l->ip);
+	const char *pool = pool_of(lc, l->ip);
 	if (pool)
 		cJSON_AddStringToObject(o, "pool", pool);
 	else
@@ -1127,7 +1186,8 @@ static int lease_one(void *arg, const struct store_lease *l)
 
 static int h_leases(struct ctx *x)
 {
-	struct lease_ctx lc = {x->a, cJSON_CreateArray(), time_wall()};
+	struct lease_ctx lc = {.a = x->a, .arr = cJSON_CreateArray(), .now = time_wall()};
+	pools_load(&lc);
 	int r = x->a->d.store ? store_lease_each(x->a->d.store, lease_one, &lc) : 0;
 	if (r < 0) {
 		cJSON_Delete(lc.arr);
@@ -1203,7 +1263,11 @@ static int h_catalog(struct ctx *x)
 
 static int h_preview(struct ctx *x)
 {
-	struct boot_request rq = {.server_ip = x->req->local4, .server_port = x->req->local_port};
+	/* On an API listener of its own, the address and port the admin reached are not where
+	 * boot files are served: let boot/ pick the boot side's, as for TFTP clients. */
+	bool own = x->req->admin_listener;
+	struct boot_request rq = {.server_ip = own ? 0 : x->req->local4,
+				  .server_port = own ? 0 : x->req->local_port};
 	const char *mac = http_request_param(x->req, "mac");
 	uint8_t m[6];
 	if (mac && api_parse_path_mac(mac, m) < 0)
@@ -1519,6 +1583,12 @@ static int h_events(struct ctx *x)
 		return -ENOMEM;
 	s->a = a;
 	memcpy(s->addr, key, 16);
+	if (x->who.session) {
+		s->by_session = true;
+		memcpy(s->session_id, x->who.session->id, SESSION_ID_LEN);
+	} else if (x->who.token) {
+		str_copy(s->token_name, x->who.token->name, sizeof(s->token_name));
+	}
 	x->resp->content_type = "text/event-stream";
 	int r = http_response_stream(x->resp, x->req, stream_closed, s, &s->hs);
 	if (r < 0) {
@@ -1643,7 +1713,7 @@ static int api_route_fn(void *arg, const struct http_request *req, struct http_r
 			.resp = resp,
 			.now_mono = loop_now(a->d.loop),
 			.now_ms = clients_time_ms()};
-	if (api_security_headers(resp, 0) < 0)
+	if (api_security_headers(resp, "no-store", NULL) < 0)
 		return -ENOSPC;
 	if (!a->conf->api.enabled)
 		return reply_error(resp, 404, "the API is off ([api] enabled = no)");
@@ -1711,7 +1781,18 @@ static int api_route_fn(void *arg, const struct http_request *req, struct http_r
 			return reply_error(resp, 415,
 					   "send the body as Content-Type: application/json");
 	}
-	return dispatch(&x);
+	int dr = dispatch(&x);
+	if (dr == 0 && api_method_changes_state(m.route->method) && resp->status < 300 && a->d.dhcp &&
+	    dhcp_service_commit(a->d.dhcp) < 0) {
+		/* our store writes joined the DHCP turn's open transaction: persisted before the
+		 * answer, or the answer says they were not */
+		free(resp->body);
+		resp->body = NULL;
+		resp->body_len = 0;
+		return reply_error(resp, 500, "the state store could not commit the change; see "
+					      "the log");
+	}
+	return dr;
 }
 
 /* ---- lifetime ---------------------------------------------------------------------------- */

@@ -78,10 +78,10 @@ void api_reconfigure(struct api *a, const struct conf *c);
 int api_hash_password(const char *password, char out[API_HASH_LEN]);
 
 /*
- * The security headers every API/UI response carries (docs/api.md): Cache-Control
- * no-store, X-Content-Type-Options, X-Frame-Options, Referrer-Policy and, with ui_page,
- * the Content-Security-Policy. For the UI's routes. 0 or -ENOSPC.
+ * The headers every API and UI answer carries: X-Content-Type-Options nosniff,
+ * X-Frame-Options DENY, Referrer-Policy no-referrer, plus Cache-Control and a
+ * Content-Security-Policy when given (NULL = not set here). 0 or -ENOSPC.
  */
-int api_security_headers(struct http_response *resp, int ui_page);
+int api_security_headers(struct http_response *resp, const char *cache_control, const char *csp);
 
 #endif

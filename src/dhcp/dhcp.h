@@ -46,6 +46,13 @@ void dhcp_service_set_clients(struct dhcp_service *s, struct clients *c);
  */
 int dhcp_service_release(struct dhcp_service *s, uint32_t ip, char *err, size_t errlen);
 
+/*
+ * Commit the loop turn's open lease transaction now, if there is one: writes that others
+ * made into it (the API's next boot, pins, client records) become durable before they
+ * answer. 0, or a negative errno (the turn is then failed: its queued ACKs are not sent).
+ */
+int dhcp_service_commit(struct dhcp_service *s);
+
 /* The engine (NULL when [dhcp] mode = off): its stats and pools for metrics and the API. */
 const struct dhcp_server *dhcp_service_server(const struct dhcp_service *s);
 

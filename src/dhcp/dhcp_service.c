@@ -609,6 +609,11 @@ static int commit_now(struct dhcp_service *s)
 	return r < 0 ? r : 0;
 }
 
+int dhcp_service_commit(struct dhcp_service *s)
+{
+	return commit_now(s);
+}
+
 int dhcp_service_release(struct dhcp_service *s, uint32_t ip, char *err, size_t errlen)
 {
 	char ips[IPV4_STRLEN];

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "http/http.h"
 #include "http/http_proto.h"
 
@@ -23,16 +24,11 @@ const struct ui_asset *ui_asset_find(const char *name)
 	return NULL;
 }
 
-/* Headers on every UI answer, errors and redirects included. */
+/* Headers on every UI answer, errors and redirects included (Cache-Control is set per
+ * answer: the files revalidate with their ETag). */
 static int security_headers(struct http_response *resp)
 {
-	int r;
-	if ((r = http_response_header(resp, "Content-Security-Policy", UI_CSP)) < 0 ||
-	    (r = http_response_header(resp, "X-Content-Type-Options", "nosniff")) < 0 ||
-	    (r = http_response_header(resp, "X-Frame-Options", "DENY")) < 0 ||
-	    (r = http_response_header(resp, "Referrer-Policy", "no-referrer")) < 0)
-		return r;
-	return 0;
+	return api_security_headers(resp, NULL, UI_CSP);
 }
 
 static int set_body(struct http_response *resp, const void *data, size_t len)

@@ -427,6 +427,32 @@ def test_dhcp_exchange_appears_in_clients_timeline_and_event_stream(lab):
     sse.wait(5)
 
 
+def test_event_streams_end_with_the_login_that_opened_them(lab):
+    d, api = start(lab)
+    tok = api.req("POST", "/api/v1/tokens", {"name": "watcher"}).json()["token"]
+
+    def open_stream(name, header):
+        out = os.path.join(lab.dir, f"sse-{name}.txt")
+        with open(out, "wb") as f:
+            p = lab.popen(api.ns, ["curl", "-s", "-N", "--max-time", "60", "-H", header,
+                                   f"http://{SERVER}/api/v1/events"], stdout=f,
+                          stderr=subprocess.DEVNULL)
+        wait_for(lambda: b"pixied events" in open(out, "rb").read(),
+                 what=f"the {name} stream to open")
+        return p
+
+    by_cookie = open_stream("cookie", f"Cookie: pixied_session={api.cookie}")
+    by_token = open_stream("token", f"Authorization: Bearer {tok}")
+    # deleting the token ends its stream (curl exits), the session's stream stays
+    assert api.req("DELETE", "/api/v1/tokens/watcher").status == 204
+    wait_for(lambda: by_token.poll() is not None, what="the token's stream to end")
+    time.sleep(0.5)
+    assert by_cookie.poll() is None, "the session's stream ended with the token's"
+    # logging out ends the session's stream
+    assert api.req("POST", "/api/v1/logout").status == 204
+    wait_for(lambda: by_cookie.poll() is not None, what="the session's stream to end")
+
+
 def test_next_boot_via_api_changes_the_next_script_once_and_entry_is_permanent(lab):
     d, api = start(lab, {"dhcp": {"mode": "full", "range": f"{L.POOL_START} {L.POOL_END}",
                                   "lease-time": "1h"}})
