@@ -35,7 +35,8 @@
 
 static const char usage[] =
 	"Usage: pixied -c FILE [options]\n"
-	"Network-boot server: DHCP (full or proxy) with PXE decisions, TFTP, HTTP.\n"
+	"Network-boot server: DHCP (full or proxy) with PXE decisions, TFTP, HTTP, boot\n"
+	"menus; a web UI (/ui/), JSON API (/api/v1/) and metrics (/metrics).\n"
 	"\n"
 	"  -c, --config FILE  configuration file (INI; see pixied.conf(5))\n"
 	"      --check        validate the configuration, print problems as FILE:LINE: ...,\n"
