@@ -326,6 +326,12 @@ static enum MHD_Result queue_error(struct req *rq, struct MHD_Connection *mc, in
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	/* the headers API/UI answers carry (docs/api.md), on every error this layer answers
+	 * itself (413, 404 on the wrong listener, ...): harmless for boot clients */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	return queue(rq, mc, status, resp, (uint64_t)n);

@@ -371,6 +371,13 @@ def test_bodies_are_limited_typed_and_strict(lab):
     p = f"/api/v1/clients/{SAMPLE['mac']}/next-boot"
     r = api.req("PUT", p, raw=b'{"entry":"' + b"a" * (65 * 1024) + b'"}')
     assert r.status == 413, r
+    check_security_headers(r)
+    # before any login: a big body is refused at 64 KiB, not buffered up to the boot
+    # routes' 1 MiB
+    r = Api(lab, api.ns).req("POST", "/api/v1/login", raw=b'{"password":"' + b"p" * (200 * 1024)
+                             + b'"}')
+    assert r.status == 413, r
+    check_security_headers(r)
     r = api.req("PUT", p, {"entry": "rescue"}, ctype="text/plain")
     assert r.status == 415, r
     r = api.req("PUT", p, {"entry": "rescue", "enrty": "x"})
