@@ -1,9 +1,12 @@
 /* core/util — see util.h. */
 #include "core/util.h"
 
+#include "core/log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <strings.h>
 #include <time.h>
 
@@ -201,4 +204,19 @@ int ipv4_prefix(uint32_t mask)
 		if (ipv4_mask((unsigned)p) == mask)
 			return p;
 	return -1;
+}
+
+void raise_nofile(uint64_t want, const char *mod, const char *what)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rlim_t old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)want : MIN((rlim_t)want, rl.rlim_max);
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > old)
+		log_info(mod, "raised open-file limit from=%llu to=%llu", (unsigned long long)old,
+			 (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur < want)
+		log_warn(mod, "open-file limit %llu is low for %s (wants %llu)",
+			 (unsigned long long)rl.rlim_cur, what, (unsigned long long)want);
 }

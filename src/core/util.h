@@ -58,4 +58,12 @@ bool mem_eq_nocase(const void *a, size_t alen, const char *b);
 uint32_t ipv4_mask(unsigned prefix);
 int ipv4_prefix(uint32_t mask);
 
+/*
+ * Raise the soft open-file limit toward want (up to the hard limit) so that a service's own
+ * limit (connections, transfers) is reached before descriptors run out. Logs under module
+ * mod: the raise, or a warning naming `what` (e.g. "max-connections") when the hard limit
+ * is lower.
+ */
+void raise_nofile(uint64_t want, const char *mod, const char *what);
+
 #endif

@@ -1761,21 +1761,6 @@ static void on_sweep(void *arg)
 
 /* ---- public ---- */
 
-static void raise_nofile(uint64_t want)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rlim_t old = rl.rlim_cur;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN((rlim_t)want, rl.rlim_max);
-	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > old)
-		log_info(MOD, "raised open-file limit from=%llu to=%llu", (unsigned long long)old,
-			 (unsigned long long)rl.rlim_cur);
-	if (rl.rlim_cur < want)
-		log_warn(MOD, "open-file limit %llu is low for max-connections (wants %llu)",
-			 (unsigned long long)rl.rlim_cur, (unsigned long long)want);
-}
-
 struct http_server *http_server_new(struct loop *l, const struct conf *c, struct files *f,
 				    const struct net_iface *ifs, size_t nifs, char *err,
 				    size_t errlen)
@@ -1798,7 +1783,7 @@ struct http_server *http_server_new(struct loop *l, const struct conf *c, struct
 	/* a peer closing while we write must be an EPIPE, not a signal (also lets MHD sendfile) */
 	signal(SIGPIPE, SIG_IGN);
 	/* a connection holds its socket and, while a file is sent, a dup of the file's fd */
-	raise_nofile(s->cfg.max_connections * 2 + 256);
+	raise_nofile(s->cfg.max_connections * 2 + 256, MOD, "max-connections");
 	if (nifs) {
 		s->ifs = calloc(nifs, sizeof(*s->ifs));
 		if (!s->ifs) {
@@ -1933,7 +1918,7 @@ int http_server_reconfigure(struct http_server *s, const struct conf *c, char *e
 		s->cur->next = s->old;
 		s->old = s->cur;
 		s->cur = ng;
-		raise_nofile(nc.max_connections * 2 + 256);
+		raise_nofile(nc.max_connections * 2 + 256, MOD, "max-connections");
 	}
 	s->cfg = nc;
 	return 0;

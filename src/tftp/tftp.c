@@ -1202,18 +1202,10 @@ static int listeners_build(struct tftp_server *s, const struct tftp_cfg *cfg,
  * open-file limit toward that for max-transfers, so the limit on transfers is reached
  * (and answered with an ERROR) before the descriptors run out.
  */
-static void raise_nofile(const struct tftp_cfg *cfg)
+static void tftp_raise_nofile(const struct tftp_cfg *cfg)
 {
-	struct rlimit rl;
-	rlim_t want = (rlim_t)(2 * cfg->max_transfers + 256);
-	if (!cfg->enabled || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
-	setrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < want)
-		log_warn(MOD, "open-file limit %llu is low for max-transfers=%" PRIu64
-			 " (wants %llu)", (unsigned long long)rl.rlim_cur, cfg->max_transfers,
-			 (unsigned long long)want);
+	if (cfg->enabled)
+		raise_nofile(2 * cfg->max_transfers + 256, MOD, "max-transfers");
 }
 
 static enum tftp_send_mode send_mode_from_env(void)
@@ -1240,7 +1232,7 @@ struct tftp_server *tftp_server_new(struct loop *l, const struct conf *c, struct
 	s->rl_sock = (struct log_ratelimit)LOG_RATELIMIT_INIT(1000);
 	s->send_mode = send_mode_from_env();
 	cfg_from_conf(&s->cfg, c);
-	raise_nofile(&s->cfg);
+	tftp_raise_nofile(&s->cfg);
 	if (nifs) {
 		s->ifs = calloc(nifs, sizeof(*s->ifs));
 		if (!s->ifs)
@@ -1305,7 +1297,7 @@ int tftp_server_reconfigure(struct tftp_server *s, const struct conf *c, char *e
 {
 	struct tftp_cfg nc;
 	cfg_from_conf(&nc, c);
-	raise_nofile(&nc);
+	tftp_raise_nofile(&nc);
 	if (!listen_cfg_equal(&nc, &s->cfg)) {
 		struct listener *nl[MAX_LISTENERS];
 		size_t n;
