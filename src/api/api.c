@@ -871,6 +871,18 @@ static int h_token_del(struct ctx *x)
 
 static const char *const mode_names[] = {"off", "full", "proxy"};
 
+/* Named counters into a JSON object, in order. */
+struct num {
+	const char *name;
+	uint64_t v;
+};
+
+static void add_nums(cJSON *o, const struct num *n, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		cJSON_AddNumberToObject(o, n[i].name, (double)n[i].v);
+}
+
 static int h_status(struct ctx *x)
 {
 	struct api *a = x->a;
@@ -902,39 +914,42 @@ static int h_status(struct ctx *x)
 		for (size_t i = 0; i < ARRAY_SIZE(s->rx) && i < ARRAY_SIZE(rxn); i++)
 			cJSON_AddNumberToObject(rj, rxn[i], (double)s->rx[i]);
 		cJSON_AddNumberToObject(dj, "received", (double)rx);
-		cJSON_AddNumberToObject(dj, "offers", (double)s->offers);
-		cJSON_AddNumberToObject(dj, "acks", (double)s->acks);
-		cJSON_AddNumberToObject(dj, "naks", (double)s->naks);
-		cJSON_AddNumberToObject(dj, "proxy_offers", (double)s->proxy_offers);
-		cJSON_AddNumberToObject(dj, "proxy_acks", (double)s->proxy_acks);
-		cJSON_AddNumberToObject(dj, "declines", (double)s->declines);
-		cJSON_AddNumberToObject(dj, "releases", (double)s->releases);
-		cJSON_AddNumberToObject(dj, "drops", (double)s->drops);
-		cJSON_AddNumberToObject(dj, "exhausted", (double)s->exhausted);
-		cJSON_AddNumberToObject(dj, "leases", (double)s->leases);
+		const struct num dn[] = {{"offers", s->offers},
+					 {"acks", s->acks},
+					 {"naks", s->naks},
+					 {"proxy_offers", s->proxy_offers},
+					 {"proxy_acks", s->proxy_acks},
+					 {"declines", s->declines},
+					 {"releases", s->releases},
+					 {"drops", s->drops},
+					 {"exhausted", s->exhausted},
+					 {"leases", s->leases}};
+		add_nums(dj, dn, ARRAY_SIZE(dn));
 	}
 	cJSON *tj = cJSON_AddObjectToObject(ct, "tftp");
 	if (a->d.tftp) {
 		struct tftp_stats s;
 		tftp_server_stats(a->d.tftp, &s);
-		cJSON_AddNumberToObject(tj, "requests", (double)s.requests);
-		cJSON_AddNumberToObject(tj, "refused", (double)s.refused);
-		cJSON_AddNumberToObject(tj, "started", (double)s.started);
-		cJSON_AddNumberToObject(tj, "completed", (double)s.completed);
-		cJSON_AddNumberToObject(tj, "failed", (double)s.failed);
-		cJSON_AddNumberToObject(tj, "active", (double)s.active);
-		cJSON_AddNumberToObject(tj, "retransmissions", (double)s.retrans_pkts);
-		cJSON_AddNumberToObject(tj, "bytes", (double)s.bytes);
+		const struct num tn[] = {{"requests", s.requests},
+					 {"refused", s.refused},
+					 {"started", s.started},
+					 {"completed", s.completed},
+					 {"failed", s.failed},
+					 {"active", s.active},
+					 {"retransmissions", s.retrans_pkts},
+					 {"bytes", s.bytes}};
+		add_nums(tj, tn, ARRAY_SIZE(tn));
 	}
 	cJSON *hj = cJSON_AddObjectToObject(ct, "http");
 	if (a->d.http) {
 		struct http_stats s;
 		http_server_stats(a->d.http, &s);
-		cJSON_AddNumberToObject(hj, "connections", (double)s.connections);
-		cJSON_AddNumberToObject(hj, "requests", (double)s.requests);
-		cJSON_AddNumberToObject(hj, "active", (double)s.active);
-		cJSON_AddNumberToObject(hj, "streams", (double)s.streams);
-		cJSON_AddNumberToObject(hj, "bytes", (double)s.bytes);
+		const struct num hn[] = {{"connections", s.connections},
+					 {"requests", s.requests},
+					 {"active", s.active},
+					 {"streams", s.streams},
+					 {"bytes", s.bytes}};
+		add_nums(hj, hn, ARRAY_SIZE(hn));
 		for (int c = 1; c <= 5; c++) {
 			char k[16];
 			snprintf(k, sizeof(k), "%dxx", c);
@@ -1782,15 +1797,16 @@ static int api_route_fn(void *arg, const struct http_request *req, struct http_r
 					   "send the body as Content-Type: application/json");
 	}
 	int dr = dispatch(&x);
-	if (dr == 0 && api_method_changes_state(m.route->method) && resp->status < 300 && a->d.dhcp &&
-	    dhcp_service_commit(a->d.dhcp) < 0) {
+	if (dr == 0 && api_method_changes_state(m.route->method) && resp->status < 300 &&
+	    a->d.dhcp && dhcp_service_commit(a->d.dhcp) < 0) {
 		/* our store writes joined the DHCP turn's open transaction: persisted before the
 		 * answer, or the answer says they were not */
 		free(resp->body);
 		resp->body = NULL;
 		resp->body_len = 0;
-		return reply_error(resp, 500, "the state store could not commit the change; see "
-					      "the log");
+		return reply_error(resp, 500,
+				   "the state store could not commit the change; see "
+				   "the log");
 	}
 	return dr;
 }
